@@ -1,0 +1,11 @@
+#ifndef THUMB_ORIENT_H
+#define THUMB_ORIENT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "internal.h"
+/* Oriented size of a stored sw x sh image. */
+THUMB_HIDDEN void thumb__orient_dims(int o, uint32_t sw, uint32_t sh, uint32_t *ow, uint32_t *oh);
+/* Copy a stored image into dst in displayed orientation o (1..8). */
+THUMB_HIDDEN void thumb__orient_copy(int o, const uint8_t *src, uint32_t sw, uint32_t sh, size_t sstride, int ch,
+                                     uint8_t *dst, size_t dstride);
+#endif
