@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* The public API and the pipeline: sniff -> decode (scaled, windowed) -> resample -> orient
  * -> compose (flatten / pad) -> encode. */
 #include "internal.h"
