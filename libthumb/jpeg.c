@@ -1,1 +1,835 @@
+/* JPEG decoder and encoder on libjpeg-turbo's libjpeg API (jpeglib.h).
+ *
+ * Decoding streams rows at a DCT scale inside a crop window; only progressive and
+ * multi-scan files make libjpeg hold a whole-image coefficient buffer, and that is
+ * bounded by max_frame_bytes before it is allocated. Metadata is read by our own
+ * APP1/APP2 marker processors so a file cannot make libjpeg keep megabytes of markers.
+ */
 #include "internal.h"
+
+#include <limits.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+
+#define JPEG_IO_BUF 65536
+#define JPEG_MAX_WARNINGS 1000
+#define JPEG_ROWS_PER_READ 16
+
+/* ---------------------------------------------------------------- errors */
+
+/* Shared by decoder and encoder. libjpeg reaches us only through these callbacks, so
+ * every failure ends in one longjmp back to the API function that called into libjpeg. */
+typedef struct jerr_mgr {
+    struct jpeg_error_mgr pub;
+    jmp_buf jb;
+    thumb_ctx *ctx;
+    tsrc *src;              /* decoder: where read errors come from */
+    int code;               /* the code to return after the longjmp */
+    bool truncated;         /* the input ended and a fake EOI was inserted */
+    long warnings;
+} jerr_mgr;
+
+static void jerr_bail(j_common_ptr c, int code) __attribute__((noreturn));
+static void jerr_bail(j_common_ptr c, int code)
+{
+    jerr_mgr *e = (jerr_mgr *)c->err;
+    e->code = code;
+    longjmp(e->jb, 1);
+}
+
+static int jerr_code_for(j_common_ptr c)
+{
+    jerr_mgr *e = (jerr_mgr *)c->err;
+    if (e->src && e->src->error != THUMB_OK)
+        return e->src->error;
+    if (e->truncated)
+        return THUMB_ETRUNCATED;
+    switch (c->err->msg_code) {
+    case JERR_INPUT_EOF:
+    case JERR_INPUT_EMPTY:
+    case JWRN_JPEG_EOF:
+        return THUMB_ETRUNCATED;
+    case JERR_NO_BACKING_STORE:
+        /* only reachable through max_memory_to_use, which we set from max_frame_bytes */
+        return THUMB_ELIMIT_MEMORY;
+    case JERR_OUT_OF_MEMORY:
+        return THUMB_ENOMEM;
+    default:
+        return THUMB_ECORRUPT;
+    }
+}
+
+static void jerr_fail_with_message(j_common_ptr c, int code)
+{
+    jerr_mgr *e = (jerr_mgr *)c->err;
+    /* a read error already has the source's detail, which says more than libjpeg's */
+    if (!(e->src && e->src->error != THUMB_OK && code == e->src->error)) {
+        char msg[JMSG_LENGTH_MAX];
+        (*c->err->format_message)(c, msg);
+        thumb__fail(e->ctx, code, "jpeg: %s", msg);
+    }
+    jerr_bail(c, code);
+}
+
+static void jerr_error_exit(j_common_ptr c)
+{
+    jerr_fail_with_message(c, jerr_code_for(c));
+}
+
+static void jerr_emit_message(j_common_ptr c, int level)
+{
+    jerr_mgr *e = (jerr_mgr *)c->err;
+    if (level >= 0)
+        return; /* trace messages */
+    c->err->num_warnings++;
+    if (c->err->msg_code == JWRN_JPEG_EOF || e->truncated)
+        jerr_fail_with_message(c, THUMB_ETRUNCATED);
+    if (++e->warnings > JPEG_MAX_WARNINGS) {
+        thumb__fail(e->ctx, THUMB_ECORRUPT, "jpeg: more than %d corrupt-data warnings", JPEG_MAX_WARNINGS);
+        jerr_bail(c, THUMB_ECORRUPT);
+    }
+}
+
+static void jerr_output_message(j_common_ptr c)
+{
+    (void)c; /* never print */
+}
+
+static void jerr_init(jerr_mgr *e, thumb_ctx *ctx, tsrc *src)
+{
+    jpeg_std_error(&e->pub);
+    e->pub.error_exit = jerr_error_exit;
+    e->pub.emit_message = jerr_emit_message;
+    e->pub.output_message = jerr_output_message;
+    e->ctx = ctx;
+    e->src = src;
+    e->code = THUMB_OK;
+    e->truncated = false;
+    e->warnings = 0;
+}
+
+/* ---------------------------------------------------------------- decoder state */
+
+typedef struct jdec {
+    tdec pub;                       /* first: the pipeline sees a tdec */
+    struct jpeg_decompress_struct cinfo;
+    jerr_mgr err;
+    struct jpeg_source_mgr srcmgr;
+    struct jpeg_progress_mgr progress;
+    bool created;                   /* jpeg_create_decompress done */
+    bool failed;                    /* sticky: every later call returns err.code */
+    bool started;
+    bool done;                      /* all window rows delivered, libjpeg aborted */
+    bool header_done;
+    uint8_t *inbuf;                 /* stream mode input buffer */
+    uint8_t *exif;                  /* APP1 payload while it is being read */
+
+    /* metadata */
+    bool seen_exif;
+    bool icc_bad;
+    int icc_count;                  /* segment count declared by the first ICC segment */
+    uint64_t icc_total;
+    uint8_t *icc_seg[256];
+    uint32_t icc_seg_len[256];
+
+    /* output rows */
+    uint8_t *rows;                  /* JPEG_ROWS_PER_READ rows of row_stride bytes */
+    size_t row_stride;
+    JSAMPROW row_ptrs[JPEG_ROWS_PER_READ];
+    int rows_n, rows_i;             /* rows in the buffer, next to hand out */
+    uint32_t delivered;
+    size_t x_skip;                  /* bytes from a libjpeg row start to d->x0 */
+    int cmyk_mode;                  /* 0 none, 1 to RGB, 2 raw CMYK */
+    bool cmyk_inverted;             /* Adobe CMYK: stored 0 = full ink */
+} jdec;
+
+static const tdec_ops jpeg_dec_ops;
+
+/* ---------------------------------------------------------------- source manager */
+
+static void src_init(j_decompress_ptr c)
+{
+    (void)c;
+}
+
+static boolean src_fill(j_decompress_ptr c)
+{
+    jdec *d = (jdec *)c->client_data;
+    tsrc *s = d->pub.src;
+    struct jpeg_source_mgr *m = c->src;
+
+    if (s->mem) {
+        /* bytes tsrc_peek moved aside come first, then the rest of the buffer, uncopied */
+        if (s->peek_pos < s->peek_len) {
+            m->next_input_byte = s->peek + s->peek_pos;
+            m->bytes_in_buffer = s->peek_len - s->peek_pos;
+            s->consumed += m->bytes_in_buffer;
+            s->peek_pos = s->peek_len;
+            return TRUE;
+        }
+        if (s->mem_pos < s->mem_len) {
+            size_t n = s->mem_len - s->mem_pos;
+            /* max_input_bytes as in stream mode: only reading past it fails */
+            if (s->limit && s->consumed + n > s->limit) {
+                if (s->consumed >= s->limit) {
+                    s->error = thumb__fail(s->ctx, THUMB_ELIMIT_BYTES, "input is over the %llu-byte limit",
+                                           (unsigned long long)s->limit);
+                    jerr_bail((j_common_ptr)c, s->error);
+                }
+                n = (size_t)(s->limit - s->consumed);
+            }
+            m->next_input_byte = s->mem + s->mem_pos;
+            m->bytes_in_buffer = n;
+            s->consumed += n;
+            s->mem_pos += n;
+            return TRUE;
+        }
+    } else {
+        int64_t n = tsrc_read(s, d->inbuf, JPEG_IO_BUF);
+        if (n < 0)
+            jerr_bail((j_common_ptr)c, s->error != THUMB_OK ? s->error : THUMB_EIO);
+        if (n > 0) {
+            m->next_input_byte = d->inbuf;
+            m->bytes_in_buffer = (size_t)n;
+            return TRUE;
+        }
+    }
+    /* End of input: hand libjpeg a fake EOI so it stops cleanly, and remember why; the
+     * warning makes emit_message fail the decode with THUMB_ETRUNCATED. */
+    d->err.truncated = true;
+    static const JOCTET fake_eoi[2] = {0xFF, JPEG_EOI};
+    m->next_input_byte = fake_eoi;
+    m->bytes_in_buffer = 2;
+    WARNMS(c, JWRN_JPEG_EOF);
+    return TRUE;
+}
+
+static void src_skip(j_decompress_ptr c, long n)
+{
+    struct jpeg_source_mgr *m = c->src;
+    if (n <= 0)
+        return;
+    while ((size_t)n > m->bytes_in_buffer) {
+        n -= (long)m->bytes_in_buffer;
+        m->bytes_in_buffer = 0;
+        (void)(*m->fill_input_buffer)(c);
+    }
+    m->next_input_byte += n;
+    m->bytes_in_buffer -= (size_t)n;
+}
+
+static void src_term(j_decompress_ptr c)
+{
+    (void)c;
+}
+
+/* ---------------------------------------------------------------- marker processors */
+
+static int marker_byte(j_decompress_ptr c)
+{
+    struct jpeg_source_mgr *m = c->src;
+    if (m->bytes_in_buffer == 0)
+        (void)(*m->fill_input_buffer)(c); /* never suspends: fails or gives >= 1 byte */
+    m->bytes_in_buffer--;
+    return *m->next_input_byte++;
+}
+
+static void marker_read(j_decompress_ptr c, uint8_t *dst, size_t n)
+{
+    struct jpeg_source_mgr *m = c->src;
+    while (n > 0) {
+        if (m->bytes_in_buffer == 0)
+            (void)(*m->fill_input_buffer)(c);
+        size_t k = m->bytes_in_buffer < n ? m->bytes_in_buffer : n;
+        memcpy(dst, m->next_input_byte, k);
+        m->next_input_byte += k;
+        m->bytes_in_buffer -= k;
+        dst += k;
+        n -= k;
+    }
+}
+
+/* Reads the length; returns the payload length (may be 0). */
+static size_t marker_begin(j_decompress_ptr c)
+{
+    int hi = marker_byte(c);
+    int lo = marker_byte(c);
+    int len = (hi << 8) | lo;
+    if (len < 2)
+        ERREXIT(c, JERR_BAD_LENGTH);
+    return (size_t)len - 2;
+}
+
+static void icc_drop(jdec *d)
+{
+    for (int i = 0; i < 256; i++) {
+        free(d->icc_seg[i]);
+        d->icc_seg[i] = NULL;
+        d->icc_seg_len[i] = 0;
+    }
+    d->icc_total = 0;
+}
+
+static boolean marker_app1(j_decompress_ptr c)
+{
+    jdec *d = (jdec *)c->client_data;
+    size_t len = marker_begin(c);
+    uint8_t head[6];
+    size_t hn = len < sizeof head ? len : sizeof head;
+
+    marker_read(c, head, hn);
+    len -= hn;
+    if (d->header_done || d->seen_exif || hn < 6 || memcmp(head, "Exif\0\0", 6) != 0) {
+        src_skip(c, (long)len);
+        return TRUE;
+    }
+    d->seen_exif = true;
+    d->pub.hdr.has_exif = 1;
+    /* kept in d while reading so that a failing read does not leak it */
+    d->exif = malloc(len ? len : 1);
+    if (!d->exif) {
+        thumb__fail(d->pub.ctx, THUMB_ENOMEM, "jpeg: out of memory reading EXIF");
+        jerr_bail((j_common_ptr)c, THUMB_ENOMEM);
+    }
+    marker_read(c, d->exif, len);
+    int o = thumb__exif_orientation(d->exif, len);
+    free(d->exif);
+    d->exif = NULL;
+    d->pub.hdr.orientation = (o >= 1 && o <= 8) ? o : 1;
+    return TRUE;
+}
+
+static boolean marker_app2(j_decompress_ptr c)
+{
+    jdec *d = (jdec *)c->client_data;
+    size_t len = marker_begin(c);
+    uint8_t head[14];
+    size_t hn = len < sizeof head ? len : sizeof head;
+
+    marker_read(c, head, hn);
+    len -= hn;
+    if (d->header_done || d->icc_bad || hn < 14 || memcmp(head, "ICC_PROFILE\0", 12) != 0) {
+        src_skip(c, (long)len);
+        return TRUE;
+    }
+    int seq = head[12], count = head[13];
+    if (seq == 0 || count == 0 || seq > count || (d->icc_count && count != d->icc_count) ||
+        d->icc_seg[seq] != NULL) {
+        /* inconsistent or duplicate segments: the profile cannot be trusted, keep none */
+        d->icc_bad = true;
+        icc_drop(d);
+        src_skip(c, (long)len);
+        return TRUE;
+    }
+    d->icc_count = count;
+    if (d->icc_total + len > d->pub.opt->max_icc_bytes) {
+        thumb__fail(d->pub.ctx, THUMB_ELIMIT_CHUNK, "jpeg: ICC profile over %u bytes",
+                    (unsigned)d->pub.opt->max_icc_bytes);
+        jerr_bail((j_common_ptr)c, THUMB_ELIMIT_CHUNK);
+    }
+    uint8_t *p = malloc(len ? len : 1);
+    if (!p) {
+        thumb__fail(d->pub.ctx, THUMB_ENOMEM, "jpeg: out of memory reading the ICC profile");
+        jerr_bail((j_common_ptr)c, THUMB_ENOMEM);
+    }
+    d->icc_seg[seq] = p; /* owned from here on, so a failing read below does not leak it */
+    d->icc_seg_len[seq] = (uint32_t)len;
+    d->icc_total += len;
+    marker_read(c, p, len);
+    return TRUE;
+}
+
+/* After the header: join segments 1..count into hdr.icc, or keep nothing. */
+static int icc_assemble(jdec *d)
+{
+    if (d->icc_bad || d->icc_count == 0 || d->icc_total == 0) {
+        icc_drop(d);
+        return THUMB_OK;
+    }
+    for (int i = 1; i <= d->icc_count; i++) {
+        if (!d->icc_seg[i]) {
+            icc_drop(d);
+            return THUMB_OK;
+        }
+    }
+    uint8_t *p = malloc((size_t)d->icc_total);
+    if (!p)
+        return thumb__fail(d->pub.ctx, THUMB_ENOMEM, "jpeg: out of memory joining the ICC profile");
+    size_t off = 0;
+    for (int i = 1; i <= d->icc_count; i++) {
+        memcpy(p + off, d->icc_seg[i], d->icc_seg_len[i]);
+        off += d->icc_seg_len[i];
+    }
+    d->pub.hdr.icc = p;
+    d->pub.hdr.icc_len = (uint32_t)off;
+    icc_drop(d);
+    return THUMB_OK;
+}
+
+/* ---------------------------------------------------------------- progress: scan limit */
+
+static void progress_monitor(j_common_ptr c)
+{
+    j_decompress_ptr dc = (j_decompress_ptr)c;
+    jdec *d = (jdec *)dc->client_data;
+    uint32_t max = d->pub.opt->max_jpeg_scans;
+    if (dc->input_scan_number > 0 && (uint32_t)dc->input_scan_number > max) {
+        thumb__fail(d->pub.ctx, THUMB_ELIMIT_SCANS, "jpeg: more than %u progressive scans", (unsigned)max);
+        jerr_bail(c, THUMB_ELIMIT_SCANS);
+    }
+}
+
+/* ---------------------------------------------------------------- open */
+
+static void jdec_free(jdec *d)
+{
+    if (!d)
+        return;
+    if (d->created)
+        jpeg_destroy_decompress(&d->cinfo);
+    icc_drop(d);
+    free(d->pub.hdr.icc);
+    free(d->inbuf);
+    free(d->exif);
+    free(d->rows);
+    free(d);
+}
+
+static int colour_space_code(J_COLOR_SPACE cs)
+{
+    switch (cs) {
+    case JCS_GRAYSCALE: return 1;
+    case JCS_YCbCr: return 2;
+    case JCS_RGB: return 3;
+    case JCS_CMYK: return 4;
+    case JCS_YCCK: return 5;
+    default: return 0;
+    }
+}
+
+int thumb__jpeg_open(tdec **out, thumb_ctx *ctx, const thumb_options *opt, tsrc *src)
+{
+    *out = NULL;
+    if (src->error != THUMB_OK)
+        return src->error;
+
+    jdec *d = calloc(1, sizeof *d);
+    if (!d)
+        return thumb__fail(ctx, THUMB_ENOMEM, "jpeg: out of memory");
+    d->pub.ops = &jpeg_dec_ops;
+    d->pub.ctx = ctx;
+    d->pub.opt = opt;
+    d->pub.src = src;
+    d->pub.hdr.format = THUMB_FORMAT_JPEG;
+    d->pub.hdr.orientation = 1;
+    d->pub.hdr.bit_depth = 8;
+    if (!src->mem && !(d->inbuf = malloc(JPEG_IO_BUF))) {
+        free(d);
+        return thumb__fail(ctx, THUMB_ENOMEM, "jpeg: out of memory");
+    }
+
+    jerr_init(&d->err, ctx, src);
+    d->cinfo.err = &d->err.pub;
+    if (setjmp(d->err.jb)) {
+        int code = d->err.code;
+        jdec_free(d);
+        return code;
+    }
+    jpeg_create_decompress(&d->cinfo);
+    d->created = true;
+    d->cinfo.client_data = d;
+
+    /* backstop for the frame estimate in start(): with no backing store, going over
+     * this fails with JERR_NO_BACKING_STORE, reported as THUMB_ELIMIT_MEMORY */
+    uint64_t mem_cap = opt->max_frame_bytes + (16u << 20);
+    d->cinfo.mem->max_memory_to_use = mem_cap > (uint64_t)LONG_MAX ? LONG_MAX : (long)mem_cap;
+
+    d->srcmgr.init_source = src_init;
+    d->srcmgr.fill_input_buffer = src_fill;
+    d->srcmgr.skip_input_data = src_skip;
+    d->srcmgr.resync_to_restart = jpeg_resync_to_restart;
+    d->srcmgr.term_source = src_term;
+    d->cinfo.src = &d->srcmgr;
+
+    d->progress.progress_monitor = progress_monitor;
+    d->cinfo.progress = &d->progress;
+
+    jpeg_set_marker_processor(&d->cinfo, JPEG_APP0 + 1, marker_app1);
+    jpeg_set_marker_processor(&d->cinfo, JPEG_APP0 + 2, marker_app2);
+
+    (void)jpeg_read_header(&d->cinfo, TRUE);
+    d->header_done = true;
+
+    struct jpeg_decompress_struct *c = &d->cinfo;
+    tdec_header *h = &d->pub.hdr;
+    h->width = c->image_width;
+    h->height = c->image_height;
+    if ((uint64_t)c->image_width * c->image_height > opt->max_input_pixels) {
+        int code = thumb__fail(ctx, THUMB_ELIMIT_PIXELS, "jpeg: %ux%u is over %llu pixels",
+                               (unsigned)c->image_width, (unsigned)c->image_height,
+                               (unsigned long long)opt->max_input_pixels);
+        jdec_free(d);
+        return code;
+    }
+    h->colour_space = colour_space_code(c->jpeg_color_space);
+    if (h->colour_space == 0) {
+        int code = thumb__fail(ctx, THUMB_ECORRUPT, "jpeg: unsupported colour space with %d components",
+                               c->num_components);
+        jdec_free(d);
+        return code;
+    }
+    h->progressive = jpeg_has_multiple_scans(c) ? 1 : 0;
+    h->is_cmyk = (c->jpeg_color_space == JCS_CMYK || c->jpeg_color_space == JCS_YCCK);
+    h->channels = c->jpeg_color_space == JCS_GRAYSCALE ? 1 : 3;
+    h->has_alpha = 0;
+
+    int rc = icc_assemble(d);
+    if (rc != THUMB_OK) {
+        jdec_free(d);
+        return rc;
+    }
+    *out = &d->pub;
+    return THUMB_OK;
+}
+
+/* ---------------------------------------------------------------- start */
+
+/* Bytes of the whole-image coefficient buffer libjpeg allocates for multi-scan files. */
+static uint64_t coef_buffer_bytes(j_decompress_ptr c)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < c->num_components; i++) {
+        const jpeg_component_info *ci = &c->comp_info[i];
+        uint64_t wb = ci->width_in_blocks, hb = ci->height_in_blocks;
+        uint64_t hs = (uint64_t)ci->h_samp_factor, vs = (uint64_t)ci->v_samp_factor;
+        wb = (wb + hs - 1) / hs * hs; /* libjpeg pads to whole MCUs */
+        hb = (hb + vs - 1) / vs * vs;
+        total += wb * hb * sizeof(JBLOCK);
+    }
+    return total;
+}
+
+static int jdec_start(tdec *t, const tdec_request *req)
+{
+    jdec *d = (jdec *)t;
+    j_decompress_ptr c = &d->cinfo;
+
+    if (d->failed)
+        return d->err.code;
+    if (d->started)
+        return thumb__fail(t->ctx, THUMB_EINVAL, "jpeg: start called twice");
+    if (!req || req->scale_num < 1 || req->scale_num > 8)
+        return thumb__fail(t->ctx, THUMB_EINVAL, "jpeg: scale %d/8 out of range", req ? req->scale_num : 0);
+    d->started = true;
+
+    if (setjmp(d->err.jb)) {
+        d->failed = true;
+        if (d->err.code == THUMB_OK)
+            d->err.code = THUMB_ECORRUPT;
+        return d->err.code;
+    }
+
+    c->scale_num = (unsigned)req->scale_num;
+    c->scale_denom = 8;
+    c->dct_method = JDCT_ISLOW;
+    c->do_fancy_upsampling = TRUE;
+    d->cmyk_mode = 0;
+    if (c->jpeg_color_space == JCS_GRAYSCALE) {
+        c->out_color_space = JCS_GRAYSCALE;
+    } else if (t->hdr.is_cmyk) {
+        c->out_color_space = JCS_CMYK; /* libjpeg turns YCCK into CMYK */
+        d->cmyk_mode = req->raw_cmyk ? 2 : 1;
+        d->cmyk_inverted = c->saw_Adobe_marker;
+    } else {
+        c->out_color_space = JCS_RGB;
+    }
+    jpeg_calc_output_dimensions(c);
+    t->scale_num = req->scale_num;
+    t->dec_w = c->output_width;
+    t->dec_h = c->output_height;
+
+    if (req->x0 >= req->x1 || req->x1 > t->dec_w || req->y0 >= req->y1 || req->y1 > t->dec_h) {
+        d->failed = true;
+        d->err.code = thumb__fail(t->ctx, THUMB_EINVAL, "jpeg: window [%u,%u)x[%u,%u) outside %ux%u",
+                                  (unsigned)req->x0, (unsigned)req->x1, (unsigned)req->y0,
+                                  (unsigned)req->y1, (unsigned)t->dec_w, (unsigned)t->dec_h);
+        return d->err.code;
+    }
+
+    if (jpeg_has_multiple_scans(c)) {
+        uint64_t need = coef_buffer_bytes(c);
+        if (need > t->opt->max_frame_bytes) {
+            d->failed = true;
+            d->err.code = thumb__fail(t->ctx, THUMB_ELIMIT_MEMORY,
+                                      "jpeg: progressive frame needs %llu bytes, over %llu",
+                                      (unsigned long long)need,
+                                      (unsigned long long)t->opt->max_frame_bytes);
+            return d->err.code;
+        }
+    }
+
+    (void)jpeg_start_decompress(c);
+
+    JDIMENSION xoff = 0, width = c->output_width;
+    uint32_t want_w = req->x1 - req->x0;
+    if ((uint64_t)want_w * 10 < (uint64_t)t->dec_w * 9) {
+        xoff = req->x0;
+        width = want_w;
+        jpeg_crop_scanline(c, &xoff, &width); /* xoff moves down to an iMCU boundary */
+    }
+    int comps = c->output_components;
+    t->channels = d->cmyk_mode == 1 ? 3 : comps;
+    t->x0 = xoff;
+    t->w = req->x1 - xoff;
+    t->y0 = req->y0;
+    t->h = req->y1 - req->y0;
+    d->x_skip = 0; /* rows start at d->x0 already */
+
+    d->row_stride = (size_t)c->output_width * (size_t)comps;
+    size_t bytes;
+    if (!thumb__mul_size(d->row_stride, JPEG_ROWS_PER_READ, &bytes) || !(d->rows = malloc(bytes))) {
+        d->failed = true;
+        d->err.code = thumb__fail(t->ctx, THUMB_ENOMEM, "jpeg: out of memory for rows");
+        return d->err.code;
+    }
+    for (int i = 0; i < JPEG_ROWS_PER_READ; i++)
+        d->row_ptrs[i] = d->rows + (size_t)i * d->row_stride;
+
+    if (req->y0 > 0) {
+        JDIMENSION skipped = jpeg_skip_scanlines(c, req->y0);
+        if (skipped != req->y0) {
+            d->failed = true;
+            d->err.code = thumb__fail(t->ctx, THUMB_ECORRUPT, "jpeg: could not skip %u rows",
+                                      (unsigned)req->y0);
+            return d->err.code;
+        }
+    }
+    return THUMB_OK;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+static inline uint8_t mul255(unsigned a, unsigned b)
+{
+    unsigned v = a * b + 128;
+    return (uint8_t)((v + (v >> 8)) >> 8);
+}
+
+static void cmyk_row(uint8_t *p, uint32_t n, int mode, bool inverted)
+{
+    if (mode == 2) {
+        if (inverted)
+            for (size_t i = 0; i < (size_t)n * 4; i++)
+                p[i] = (uint8_t)(255 - p[i]);
+        return;
+    }
+    /* in place, 4 -> 3 bytes per pixel: the write never overtakes the read */
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned C = p[4 * i], M = p[4 * i + 1], Y = p[4 * i + 2], K = p[4 * i + 3];
+        if (!inverted) {
+            C = 255 - C; M = 255 - M; Y = 255 - Y; K = 255 - K;
+        }
+        p[3 * i] = mul255(C, K);
+        p[3 * i + 1] = mul255(M, K);
+        p[3 * i + 2] = mul255(Y, K);
+    }
+}
+
+static int jdec_next_row(tdec *t, const uint8_t **row)
+{
+    jdec *d = (jdec *)t;
+    j_decompress_ptr c = &d->cinfo;
+
+    *row = NULL;
+    if (d->failed)
+        return d->err.code;
+    if (!d->started || d->delivered >= t->h)
+        return thumb__fail(t->ctx, THUMB_EINVAL, "jpeg: no more rows");
+
+    if (d->rows_i >= d->rows_n) {
+        if (setjmp(d->err.jb)) {
+            d->failed = true;
+            if (d->err.code == THUMB_OK)
+                d->err.code = THUMB_ECORRUPT;
+            return d->err.code;
+        }
+        uint32_t want = t->h - d->delivered;
+        if (want > JPEG_ROWS_PER_READ)
+            want = JPEG_ROWS_PER_READ;
+        int got = 0;
+        while ((uint32_t)got < want) {
+            JDIMENSION n = jpeg_read_scanlines(c, d->row_ptrs + got, want - (uint32_t)got);
+            if (n == 0) {
+                d->failed = true;
+                d->err.code = thumb__fail(t->ctx, THUMB_ETRUNCATED, "jpeg: decoder stopped early");
+                return d->err.code;
+            }
+            got += (int)n;
+        }
+        if (d->cmyk_mode)
+            for (int i = 0; i < got; i++)
+                cmyk_row(d->row_ptrs[i], c->output_width, d->cmyk_mode, d->cmyk_inverted);
+        d->rows_n = got;
+        d->rows_i = 0;
+        if (d->delivered + (uint32_t)got >= t->h) {
+            /* the window is complete: the rest of the file is not needed */
+            jpeg_abort_decompress(c);
+            d->done = true;
+        }
+    }
+    *row = d->row_ptrs[d->rows_i++] + d->x_skip;
+    d->delivered++;
+    return THUMB_OK;
+}
+
+static void jdec_destroy(tdec *t)
+{
+    jdec_free((jdec *)t);
+}
+
+static const tdec_ops jpeg_dec_ops = {
+    .start = jdec_start,
+    .next_row = jdec_next_row,
+    .destroy = jdec_destroy,
+};
+
+/* ---------------------------------------------------------------- encoder */
+
+typedef struct jdest {
+    struct jpeg_destination_mgr pub;
+    tsink *sink;
+    uint8_t *buf;
+} jdest;
+
+static void dest_init(j_compress_ptr c)
+{
+    jdest *d = (jdest *)c->dest;
+    d->pub.next_output_byte = d->buf;
+    d->pub.free_in_buffer = JPEG_IO_BUF;
+}
+
+static void dest_flush(j_compress_ptr c, size_t n)
+{
+    jdest *d = (jdest *)c->dest;
+    int rc = tsink_write(d->sink, d->buf, n);
+    if (rc != THUMB_OK)
+        jerr_bail((j_common_ptr)c, rc); /* tsink_write recorded the detail */
+}
+
+static boolean dest_empty(j_compress_ptr c)
+{
+    jdest *d = (jdest *)c->dest;
+    dest_flush(c, JPEG_IO_BUF); /* libjpeg calls this only with the whole buffer full */
+    d->pub.next_output_byte = d->buf;
+    d->pub.free_in_buffer = JPEG_IO_BUF;
+    return TRUE;
+}
+
+static void dest_term(j_compress_ptr c)
+{
+    jdest *d = (jdest *)c->dest;
+    size_t n = JPEG_IO_BUF - d->pub.free_in_buffer;
+    if (n)
+        dest_flush(c, n);
+}
+
+/* Hook for the colour work: when embed_srgb_profile is set, the compact sRGB profile
+ * will be written here with jpeg_write_icc_profile. Until that profile exists nothing is
+ * written; inventing ICC bytes here would be worse than writing none. */
+static void jpeg_embed_srgb_profile(j_compress_ptr c, const thumb_options *opt)
+{
+    (void)c;
+    (void)opt;
+}
+
+typedef struct jenc {
+    struct jpeg_compress_struct cinfo;
+    jerr_mgr err;
+    jdest dest;
+    bool created;
+} jenc;
+
+static void jenc_free(jenc *e)
+{
+    if (!e)
+        return;
+    if (e->created)
+        jpeg_destroy_compress(&e->cinfo);
+    free(e->dest.buf);
+    free(e);
+}
+
+int thumb__jpeg_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *pixels,
+                       uint32_t w, uint32_t h, int channels, size_t stride, tsink *sink)
+{
+    if (!pixels || !sink || w == 0 || h == 0 || w > JPEG_MAX_DIMENSION || h > JPEG_MAX_DIMENSION)
+        return thumb__fail(ctx, THUMB_EINVAL, "jpeg: cannot encode %ux%u", (unsigned)w, (unsigned)h);
+    if (channels != 1 && channels != 3)
+        return thumb__fail(ctx, THUMB_EINVAL, "jpeg: cannot encode %d channels", channels);
+    if (stride < (size_t)w * (size_t)channels)
+        return thumb__fail(ctx, THUMB_EINVAL, "jpeg: stride %zu under one row", stride);
+
+    /* heap, not stack: a longjmp target whose state survives without volatile games */
+    jenc *e = calloc(1, sizeof *e);
+    if (!e || !(e->dest.buf = malloc(JPEG_IO_BUF))) {
+        free(e);
+        return thumb__fail(ctx, THUMB_ENOMEM, "jpeg: out of memory");
+    }
+    jerr_init(&e->err, ctx, NULL);
+    e->cinfo.err = &e->err.pub;
+    if (setjmp(e->err.jb)) {
+        int code = e->err.code != THUMB_OK ? e->err.code : THUMB_ECORRUPT;
+        jenc_free(e);
+        return code;
+    }
+    jpeg_create_compress(&e->cinfo);
+    e->created = true;
+
+    j_compress_ptr c = &e->cinfo;
+    e->dest.sink = sink;
+    e->dest.pub.init_destination = dest_init;
+    e->dest.pub.empty_output_buffer = dest_empty;
+    e->dest.pub.term_destination = dest_term;
+    c->dest = &e->dest.pub;
+
+    c->image_width = w;
+    c->image_height = h;
+    c->input_components = channels;
+    c->in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(c); /* JFIF APP0 for YCbCr and greyscale, nothing else */
+    int q = opt->quality < 1 ? 1 : opt->quality > 100 ? 100 : opt->quality;
+    jpeg_set_quality(c, q, TRUE);
+    if (channels == 3) {
+        int f = opt->chroma == THUMB_CHROMA_444 ? 1 : 2;
+        c->comp_info[0].h_samp_factor = f;
+        c->comp_info[0].v_samp_factor = f;
+        c->comp_info[1].h_samp_factor = c->comp_info[1].v_samp_factor = 1;
+        c->comp_info[2].h_samp_factor = c->comp_info[2].v_samp_factor = 1;
+    }
+    c->optimize_coding = opt->optimize_coding ? TRUE : FALSE;
+    c->dct_method = JDCT_ISLOW;
+    if (opt->progressive)
+        jpeg_simple_progression(c);
+
+    jpeg_start_compress(c, TRUE);
+    if (opt->embed_srgb_profile)
+        jpeg_embed_srgb_profile(c, opt);
+    while (c->next_scanline < c->image_height) {
+        JSAMPROW rowp[16];
+        JDIMENSION n = 0;
+        while (n < 16 && c->next_scanline + n < c->image_height) {
+            /* libjpeg takes non-const rows but only reads them */
+            rowp[n] = (JSAMPROW)(uintptr_t)(pixels + (size_t)(c->next_scanline + n) * stride);
+            n++;
+        }
+        (void)jpeg_write_scanlines(c, rowp, n);
+    }
+    jpeg_finish_compress(c);
+    jenc_free(e);
+    return THUMB_OK;
+}
