@@ -10,12 +10,82 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- errors */
+/* ---------------------------------------------------------------- decoder */
+
+typedef struct png_walk {
+    uint64_t pos, next;      /* bytes seen; where the next chunk header starts (8: after the signature) */
+    uint8_t hdr[8];          /* length and type of the chunk header being read */
+    unsigned have;
+    uint32_t count, limit;   /* ancillary chunks seen; max_png_chunks */
+    uint32_t max_len;        /* max_png_chunk_size */
+    uint32_t over_len;       /* length of the chunk that broke max_len, 0 if none */
+    bool over_count, stopped;
+} png_walk;
+
+typedef struct png_dec {
+    tdec base;               /* first: tdec * and png_dec * convert both ways */
+    spng_ctx *sp;
+    int fmt, flags;          /* libspng output format and decode flags */
+    int src_ch;              /* samples per pixel in libspng's rows */
+    bool wide;               /* libspng's rows hold 16-bit host-endian samples */
+    size_t raw_len;          /* bytes of one libspng row, full width */
+    uint8_t *raw;            /* libspng's row */
+    uint8_t *row;            /* converted window row (wide sources only) */
+    uint8_t *frame;          /* interlaced: the window, d->w * d->h * channels */
+    bool frame_done;
+    uint32_t next_y;         /* next source row libspng will give (non-interlaced) */
+    uint32_t served;         /* window rows handed out */
+    int error;               /* sticky: once a row failed, every later call fails the same way */
+    png_walk walk;
+} png_dec;
+
+/* Chunk headers checked as the bytes go past (the same for a buffer and a stream), before libspng
+ * sees the chunk. libspng 0.7.3 itself fails only an oversized eXIf; it skips other oversized
+ * chunks by reading through them, and it counts only the chunks it stores. Here every chunk but
+ * IDAT is held to max_png_chunk_size and every ancillary one counts against max_png_chunks.
+ * IDAT is exempt from both: encoders write one huge IDAT or thousands of small ones. */
+static bool png_walk_feed(png_walk *w, const uint8_t *buf, size_t n) {
+    while (n && !w->stopped) {
+        if (w->pos < w->next) {
+            uint64_t skip = w->next - w->pos;
+            if (skip > n) skip = n;
+            w->pos += skip;
+            buf += skip;
+            n -= (size_t)skip;
+            continue;
+        }
+        w->hdr[w->have++] = *buf++;
+        w->pos++;
+        n--;
+        if (w->have < 8) continue;
+        w->have = 0;
+        uint32_t len = (uint32_t)w->hdr[0] << 24 | (uint32_t)w->hdr[1] << 16 | (uint32_t)w->hdr[2] << 8 | w->hdr[3];
+        if (len > INT32_MAX) {
+            w->stopped = true; /* libspng reports the bad length itself */
+            break;
+        }
+        w->next = w->pos + len + 4; /* data and CRC */
+        bool idat = memcmp(w->hdr + 4, "IDAT", 4) == 0;
+        if (!idat && len > w->max_len) w->over_len = len;
+        else if ((w->hdr[4] & 0x20) && ++w->count > w->limit) w->over_count = true;
+        if (w->over_len || w->over_count) w->stopped = true;
+    }
+    return w->over_len || w->over_count;
+}
+
+static int png_fail_walk(png_dec *p) {
+    const png_walk *w = &p->walk;
+    if (w->over_len)
+        return thumb__fail(p->base.ctx, THUMB_ELIMIT_CHUNK, "png: %.4s chunk of %u bytes is over the %u-byte limit",
+                           (const char *)w->hdr + 4, w->over_len, w->max_len);
+    return thumb__fail(p->base.ctx, THUMB_ELIMIT_CHUNK, "png: more than %u ancillary chunks", w->limit);
+}
 
 /* One place that turns a libspng code into ours, so every call site agrees. */
 static int png_fail(tdec *d, int ret) {
     switch (ret) {
     case SPNG_IO_ERROR:
+        if (((png_dec *)d)->walk.over_len || ((png_dec *)d)->walk.over_count) return png_fail_walk((png_dec *)d);
         /* tsrc already recorded the reason (callback, I/O or the byte limit). */
         if (d->src->error) return thumb__fail(d->ctx, d->src->error, "png: reading input failed");
         return thumb__fail(d->ctx, THUMB_EIO, "png: %s", spng_strerror(ret));
@@ -34,33 +104,16 @@ static int png_fail(tdec *d, int ret) {
     }
 }
 
-/* ---------------------------------------------------------------- decoder */
-
-typedef struct png_dec {
-    tdec base;               /* first: tdec * and png_dec * convert both ways */
-    spng_ctx *sp;
-    int fmt, flags;          /* libspng output format and decode flags */
-    int src_ch;              /* samples per pixel in libspng's rows */
-    bool wide;               /* libspng's rows hold 16-bit host-endian samples */
-    size_t raw_len;          /* bytes of one libspng row, full width */
-    uint8_t *raw;            /* libspng's row */
-    uint8_t *row;            /* converted window row (wide sources only) */
-    uint8_t *frame;          /* interlaced: the window, d->w * d->h * channels */
-    bool frame_done;
-    uint32_t next_y;         /* next source row libspng will give (non-interlaced) */
-    uint32_t served;         /* window rows handed out */
-    int error;               /* sticky: once a row failed, every later call fails the same way */
-} png_dec;
-
 /* libspng's stream callback: it wants exactly len bytes or a reason why not. */
 static int png_read_fn(spng_ctx *sp, void *user, void *dst, size_t len) {
     (void)sp;
-    tsrc *src = user;
+    png_dec *pd = user;
     uint8_t *p = dst;
     while (len) {
-        int64_t n = tsrc_read(src, p, len);
+        int64_t n = tsrc_read(pd->base.src, p, len);
         if (n < 0) return SPNG_IO_ERROR;
         if (n == 0) return SPNG_IO_EOF;
+        if (png_walk_feed(&pd->walk, p, (size_t)n)) return SPNG_IO_ERROR;
         p += n;
         len -= (size_t)n;
     }
@@ -179,10 +232,15 @@ static int png_open_header(png_dec *p) {
 
     /* Limits first: libspng checks a chunk's length against them before it reads or allocates. */
     if ((ret = spng_set_chunk_limits(p->sp, opt->max_png_chunk_size, opt->max_png_chunk_cache)) ||
-        (ret = spng_set_option(p->sp, SPNG_CHUNK_COUNT_LIMIT,
-                               opt->max_png_chunks > INT32_MAX ? INT32_MAX : (int)opt->max_png_chunks)) ||
         (ret = spng_set_image_limits(p->sp, INT32_MAX, INT32_MAX)))
         return thumb__fail(d->ctx, THUMB_EINVAL, "png: %s", spng_strerror(ret));
+    /* libspng 0.7.3 inverts a check here and refuses every value but 0 (its default is 1000);
+     * it also counts only the chunks it stores. Ask anyway for a fixed libspng, ignore the
+     * refusal, and count every ancillary chunk ourselves (png_walk). */
+    (void)spng_set_option(p->sp, SPNG_CHUNK_COUNT_LIMIT,
+                          opt->max_png_chunks > INT32_MAX ? INT32_MAX : (int)opt->max_png_chunks);
+    p->walk.limit = opt->max_png_chunks;
+    p->walk.max_len = opt->max_png_chunk_size;
 
     if (src->mem) {
         /* Zero-copy; the bytes are already in memory, so only their count is checked here. */
@@ -190,9 +248,12 @@ static int png_open_header(png_dec *p) {
         if (src->limit && src->consumed + left > src->limit)
             return thumb__fail(d->ctx, THUMB_ELIMIT_BYTES, "input is over the %llu-byte limit",
                                (unsigned long long)src->limit);
+        /* Walking the chunk headers costs O(chunks): lengths are skipped, not read. */
+        if (png_walk_feed(&p->walk, src->mem + src->mem_pos, left))
+            return png_fail_walk(p);
         ret = spng_set_png_buffer(p->sp, src->mem + src->mem_pos, left);
     } else {
-        ret = spng_set_png_stream(p->sp, png_read_fn, src);
+        ret = spng_set_png_stream(p->sp, png_read_fn, p);
     }
     if (ret) return png_fail(d, ret);
 
@@ -230,6 +291,7 @@ int thumb__png_open(tdec **out, thumb_ctx *ctx, const thumb_options *opt, tsrc *
     p->base.ctx = ctx;
     p->base.opt = opt;
     p->base.src = src;
+    p->walk.next = 8;
     int ret = png_open_header(p);
     if (ret) {
         png_destroy(&p->base);
@@ -285,10 +347,13 @@ static int png_start(tdec *d, const tdec_request *req) {
     return THUMB_OK;
 }
 
-/* One libspng row into p->raw. SPNG_EOI is its success code for the last row. */
+/* One libspng row into p->raw. SPNG_EOI is its success code for the last row; after it, the
+ * chunks up to IEND are read too, so a file cut after its image data (no IEND, a torn CRC)
+ * fails as truncated instead of passing as whole. */
 static int png_decode_one(png_dec *p) {
     int ret = spng_decode_row(p->sp, p->raw, p->raw_len);
-    if (ret && ret != SPNG_EOI) return p->error = png_fail(&p->base, ret);
+    if (ret == SPNG_EOI) ret = spng_decode_chunks(p->sp);
+    if (ret) return p->error = png_fail(&p->base, ret);
     return THUMB_OK;
 }
 
