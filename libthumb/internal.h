@@ -93,6 +93,11 @@ typedef struct tdec_header {
     int has_exif;
     uint8_t *icc;               /* embedded ICC profile (owned by the decoder) or NULL */
     uint32_t icc_len;
+    /* PNG colour chunks (zero when absent) */
+    int png_srgb;               /* an sRGB chunk is present */
+    uint32_t png_gamma;         /* gAMA * 100000 */
+    int png_has_chrm;
+    uint32_t png_chrm[8];       /* cHRM: white x,y, red x,y, green x,y, blue x,y (* 100000) */
 } tdec_header;
 
 typedef struct tdec_request {
@@ -196,6 +201,27 @@ THUMB_HIDDEN int tresize_push_row(tresize *r, const uint8_t *row);
 /* After the last row: produce the remaining output rows. */
 THUMB_HIDDEN int tresize_finish(tresize *r);
 THUMB_HIDDEN void tresize_free(tresize *r);
+
+/* ---------------------------------------------------------------- colour (lcms2) */
+
+typedef struct tcolour tcolour;
+/* Decide how decoded pixels reach sRGB. *out stays NULL when nothing needs converting
+ * (no profile, an sRGB profile, or opt->colour == KEEP). May set req->raw_cmyk: then the
+ * conversion runs per decoded row (stage DECODE); otherwise on the resized output (stage OUTPUT). */
+enum { THUMB_COLOUR_STAGE_DECODE = 0, THUMB_COLOUR_STAGE_OUTPUT = 1 };
+THUMB_HIDDEN int thumb__colour_new(tcolour **out, thumb_ctx *ctx, const thumb_options *opt,
+                                   const tdec_header *hdr, tdec_request *req);
+THUMB_HIDDEN int thumb__colour_stage(const tcolour *c);
+/* Channels of converted pixels for in_channels in (4 raw CMYK -> 3). */
+THUMB_HIDDEN int thumb__colour_out_channels(const tcolour *c, int in_channels);
+THUMB_HIDDEN void thumb__colour_row(tcolour *c, const uint8_t *in, uint8_t *out, uint32_t n);
+THUMB_HIDDEN void thumb__colour_free(tcolour *c);
+/* Test hook: run an RGB/grey conversion per decoded row instead of on the output. */
+THUMB_HIDDEN void thumb__colour_force_stage(tcolour *c, int stage);
+/* Is this ICC profile sRGB (matrix/TRC within tolerance)? 1 yes, 0 no, -1 unreadable. */
+THUMB_HIDDEN int thumb__icc_is_srgb(const uint8_t *icc, size_t len);
+/* A compact sRGB profile for embedding (built once, read-only afterwards). */
+THUMB_HIDDEN int thumb__srgb_profile(const uint8_t **data, size_t *len);
 
 /* ---------------------------------------------------------------- cpu, simd */
 

@@ -249,7 +249,8 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     thumb_options opt;
     tdec *d = NULL;
     tresize *rs = NULL;
-    uint8_t *img = NULL, *canvas = NULL;
+    tcolour *col = NULL;
+    uint8_t *img = NULL, *canvas = NULL, *colrow = NULL;
     int rc = thumb__options_copy(ctx, opt_in, &opt);
     if (rc) return rc;
     src->limit = opt.max_input_bytes;
@@ -268,9 +269,21 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
         .x0 = plan.x.win0, .x1 = plan.x.win1,
         .y0 = plan.y.win0, .y1 = plan.y.win1,
     };
+    rc = thumb__colour_new(&col, ctx, &opt, &d->hdr, &req);
+    if (rc) goto done;
     rc = d->ops->start(d, &req);
     if (rc) goto done;
     int ch = d->channels;
+    int col_decode = col && thumb__colour_stage(col) == THUMB_COLOUR_STAGE_DECODE;
+    if (col_decode) {
+        /* Rows are converted as they are decoded; the resampler sees the converted layout. */
+        size_t n;
+        if (!thumb__mul_size(d->w, 4, &n) || !(colrow = malloc(n ? n : 1))) {
+            rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a colour row");
+            goto done;
+        }
+        ch = thumb__colour_out_channels(col, ch);
+    }
 
     /* The resized image in stored orientation; written straight into the canvas when no
      * orientation, padding or channel change is needed (the common case). */
@@ -300,6 +313,10 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
         const uint8_t *row;
         rc = d->ops->next_row(d, &row);
         if (rc) goto done;
+        if (col_decode) {
+            thumb__colour_row(col, row, colrow, d->w);
+            row = colrow;
+        }
         rc = tresize_push_row(rs, row);
         if (rc) goto done;
     }
@@ -308,6 +325,11 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     /* The decoder is done with the input; release it before encoding. */
     d->ops->destroy(d);
     d = NULL;
+    if (col && !col_decode) {
+        uint8_t *base = direct ? canvas : img;
+        size_t stride = direct ? canvas_stride : img_stride;
+        for (uint32_t y = 0; y < sh; y++) thumb__colour_row(col, base + y * stride, base + y * stride, sw);
+    }
 
     if (!direct) {
         /* Background first, then the oriented image converted to the output layout. */
@@ -343,6 +365,8 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
 
 done:
     tresize_free(rs);
+    thumb__colour_free(col);
+    free(colrow);
     if (d) d->ops->destroy(d);
     free(img);
     free(canvas);
