@@ -89,6 +89,11 @@ static void jerr_emit_message(j_common_ptr c, int level)
     c->err->num_warnings++;
     if (c->err->msg_code == JWRN_JPEG_EOF || e->truncated)
         jerr_fail_with_message(c, THUMB_ETRUNCATED);
+    /* entropy data cut short by EOI: a file truncated and closed by a writer (or by a
+     * proxy) that appended EOI; any other marker there is corruption, counted below */
+    if (c->err->msg_code == JWRN_HIT_MARKER && c->is_decompressor &&
+        ((j_decompress_ptr)c)->unread_marker == JPEG_EOI)
+        jerr_fail_with_message(c, THUMB_ETRUNCATED);
     if (++e->warnings > JPEG_MAX_WARNINGS) {
         thumb__fail(e->ctx, THUMB_ECORRUPT, "jpeg: more than %d corrupt-data warnings", JPEG_MAX_WARNINGS);
         jerr_bail(c, THUMB_ECORRUPT);
@@ -514,6 +519,21 @@ static uint64_t coef_buffer_bytes(j_decompress_ptr c)
     return total;
 }
 
+/* jpeg_start_decompress has read a progressive file to its EOI. The standard lets an
+ * encoder leave coefficient bits unsent, but no encoder in use does; scans missing at
+ * the end mean the file was cut at a scan boundary and closed with an EOI, and decoding
+ * it would return a blurred picture as a success. */
+static bool progression_complete(j_decompress_ptr c)
+{
+    if (!c->progressive_mode || !c->coef_bits)
+        return true;
+    for (int ci = 0; ci < c->num_components; ci++)
+        for (int k = 0; k < DCTSIZE2; k++)
+            if (c->coef_bits[ci][k] != 0)
+                return false;
+    return true;
+}
+
 static int jdec_start(tdec *t, const tdec_request *req)
 {
     jdec *d = (jdec *)t;
@@ -574,21 +594,34 @@ static int jdec_start(tdec *t, const tdec_request *req)
     }
 
     (void)jpeg_start_decompress(c);
+    if (!progression_complete(c)) {
+        d->failed = true;
+        d->err.code = thumb__fail(t->ctx, THUMB_ETRUNCATED,
+                                  "jpeg: progressive scans end before every coefficient is complete");
+        return d->err.code;
+    }
 
     JDIMENSION xoff = 0, width = c->output_width;
     uint32_t want_w = req->x1 - req->x0;
     if ((uint64_t)want_w * 10 < (uint64_t)t->dec_w * 9) {
-        xoff = req->x0;
-        width = want_w;
+        /* Fancy upsampling replicates chroma at the edges of a cropped row, so the
+         * columns next to a crop edge differ from a full decode. One iMCU of margin on
+         * each side keeps the edges away from the pixels we hand out. */
+        uint32_t margin = (uint32_t)c->min_DCT_scaled_size * (uint32_t)c->max_h_samp_factor;
+        uint32_t a = req->x0 > margin ? req->x0 - margin : 0;
+        uint32_t b = t->dec_w - req->x1 > margin ? req->x1 + margin : t->dec_w;
+        xoff = a;
+        width = b - a;
         jpeg_crop_scanline(c, &xoff, &width); /* xoff moves down to an iMCU boundary */
     }
     int comps = c->output_components;
     t->channels = d->cmyk_mode == 1 ? 3 : comps;
-    t->x0 = xoff;
-    t->w = req->x1 - xoff;
+    /* hand out exactly the requested columns: rows start at xoff, skip to x0 */
+    t->x0 = req->x0;
+    t->w = want_w;
     t->y0 = req->y0;
     t->h = req->y1 - req->y0;
-    d->x_skip = 0; /* rows start at d->x0 already */
+    d->x_skip = (size_t)(req->x0 - xoff) * (size_t)t->channels;
 
     d->row_stride = (size_t)c->output_width * (size_t)comps;
     size_t bytes;
