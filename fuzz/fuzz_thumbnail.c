@@ -1,0 +1,68 @@
+/* End to end: the first FUZZ_PARAM_BYTES bytes choose the options, the rest is the image.
+ * Seeds are corpus files with a parameter prefix (fuzz/run-smoke makes them). */
+#include "fuzz_common.h"
+
+#define FUZZ_PARAM_BYTES 14
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < FUZZ_PARAM_BYTES) return 0;
+    const uint8_t *b = data;
+    thumb_options o;
+    thumb_options_init(&o);
+    fuzz_tight_limits(&o);
+    o.fit = b[0] % 5;
+    o.position = b[1] % 9;
+    o.kernel = b[2] % 4;
+    o.width = 1 + ((unsigned)b[3] << 8 | b[4]) % 300;
+    o.height = 1 + ((unsigned)b[5] << 8 | b[6]) % 300;
+    switch ((b[9] >> 4) % 3) { /* both sides, or one derived from the aspect ratio */
+    case 1: o.height = 0; break;
+    case 2: o.width = 0; break;
+    default: break;
+    }
+    o.format = (b[7] & 1) ? THUMB_FORMAT_PNG : THUMB_FORMAT_JPEG;
+    o.progressive = (b[7] >> 1) & 1;
+    o.auto_orient = (b[7] >> 2) & 1;
+    o.without_enlargement = (b[7] >> 3) & 1;
+    o.chroma = (b[7] >> 4) & 1;
+    o.optimize_coding = (b[7] >> 5) & 1;
+    o.colour = (b[7] >> 6) & 1;
+    o.quality = 1 + b[8] % 100;
+    o.png_compression = (b[9] & 15) % 10;
+    o.background[0] = b[10];
+    o.background[1] = b[11];
+    o.background[2] = b[12];
+    o.background[3] = b[13];
+    data += FUZZ_PARAM_BYTES;
+    size -= FUZZ_PARAM_BYTES;
+
+    thumb_ctx *ctx = thumb_ctx_new();
+    if (!ctx) return 0;
+    void *out = NULL;
+    size_t out_len = 0;
+    int rc = thumb_thumbnail_mem(ctx, data, size, &o, &out, &out_len);
+    FUZZ_CHECK(fuzz_known_code(rc), "thumb_thumbnail_mem returned %d", rc);
+    if (rc == THUMB_OK) {
+        thumb_info oi;
+        fuzz_check_output(out, out_len, o.format, &oi);
+        FUZZ_CHECK((uint64_t)oi.width * oi.height <= o.max_output_pixels, "output %ux%u over the limit", oi.width,
+                   oi.height);
+        FUZZ_CHECK(oi.stored_width == oi.width && oi.stored_height == oi.height && oi.orientation == 1,
+                   "output carries an orientation (%d)", oi.orientation);
+        /* Box fits with both sides given and no enlargement guard must hit the box exactly. */
+        if (o.width && o.height && !o.without_enlargement &&
+            (o.fit == THUMB_FIT_COVER || o.fit == THUMB_FIT_FILL || o.fit == THUMB_FIT_CONTAIN))
+            FUZZ_CHECK(oi.width == o.width && oi.height == o.height, "fit %d into %ux%u gave %ux%u", o.fit, o.width,
+                       o.height, oi.width, oi.height);
+        if (o.width && o.height && o.fit == THUMB_FIT_INSIDE)
+            FUZZ_CHECK(oi.width <= o.width && oi.height <= o.height, "inside %ux%u gave %ux%u", o.width, o.height,
+                       oi.width, oi.height);
+        if (o.width && !o.height && !o.without_enlargement)
+            FUZZ_CHECK(oi.width == o.width, "width %u gave %ux%u", o.width, oi.width, oi.height);
+        if (o.height && !o.width && !o.without_enlargement)
+            FUZZ_CHECK(oi.height == o.height, "height %u gave %ux%u", o.height, oi.width, oi.height);
+        thumb_free(out);
+    }
+    thumb_ctx_free(ctx);
+    return 0;
+}
