@@ -771,13 +771,18 @@ static void dest_term(j_compress_ptr c)
         dest_flush(c, n);
 }
 
-/* Hook for the colour work: when embed_srgb_profile is set, the compact sRGB profile
- * will be written here with jpeg_write_icc_profile. Until that profile exists nothing is
- * written; inventing ICC bytes here would be worse than writing none. */
-static void jpeg_embed_srgb_profile(j_compress_ptr c, const thumb_options *opt)
+/* opt->embed_srgb_profile: the colour work's compact sRGB profile, as APP2 ICC_PROFILE
+ * segments (the only marker besides JFIF APP0 the encoder ever writes). */
+static void jpeg_embed_srgb_profile(j_compress_ptr c, thumb_ctx *ctx)
 {
-    (void)c;
-    (void)opt;
+    const uint8_t *icc;
+    size_t len;
+    int rc = thumb__srgb_profile(&icc, &len);
+    if (rc != THUMB_OK) {
+        thumb__fail(ctx, rc, "jpeg: no sRGB profile to embed");
+        jerr_bail((j_common_ptr)c, rc);
+    }
+    jpeg_write_icc_profile(c, icc, (unsigned)len);
 }
 
 typedef struct jenc {
@@ -851,7 +856,7 @@ int thumb__jpeg_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *
 
     jpeg_start_compress(c, TRUE);
     if (opt->embed_srgb_profile)
-        jpeg_embed_srgb_profile(c, opt);
+        jpeg_embed_srgb_profile(c, ctx);
     while (c->next_scanline < c->image_height) {
         JSAMPROW rowp[16];
         JDIMENSION n = 0;

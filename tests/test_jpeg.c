@@ -38,8 +38,16 @@ typedef struct img {
     tdec_header hdr;    /* icc pointer not kept */
     uint32_t icc_len;
     uint8_t icc_head[40];
+    uint32_t icc_hash;  /* FNV-1a of the whole profile */
     int stage;          /* 0 open, 1 start, 2 rows, 3 done: where it failed */
 } img;
+
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
 
 typedef struct win {
     int set;
@@ -83,6 +91,7 @@ static int decode_ex(const uint8_t *data, size_t len, const thumb_options *opt, 
     out->hdr = d->hdr;
     out->icc_len = d->hdr.icc_len;
     if (d->hdr.icc && d->hdr.icc_len >= 40) memcpy(out->icc_head, d->hdr.icc, 40);
+    out->icc_hash = fnv(d->hdr.icc, d->hdr.icc_len);
     out->hdr.icc = NULL;
     out->stage = 1;
     if (scale == 0) { /* header only */
@@ -655,6 +664,135 @@ static void test_frame_limit(void)
     }
 }
 
+/* Our encoder's output with extra segments spliced in after JFIF APP0. */
+static membuf with_segments(const uint8_t *segs, size_t segs_len)
+{
+    thumb_options opt;
+    opts_default(&opt);
+    uint8_t *px = gradient(40, 30, 3);
+    membuf jb = {0}, out = {0};
+    encode(&opt, px, 40, 30, 3, &jb);
+    free(px);
+    if (!jb.p) return out;
+    size_t at = 2 + 2 + ((size_t)jb.p[4] << 8 | jb.p[5]); /* SOI, APP0 */
+    out.len = jb.len + segs_len;
+    out.p = malloc(out.len);
+    memcpy(out.p, jb.p, at);
+    memcpy(out.p + at, segs, segs_len);
+    memcpy(out.p + at + segs_len, jb.p + at, jb.len - at);
+    free(jb.p);
+    return out;
+}
+
+static size_t put_segment(uint8_t *dst, int marker, const uint8_t *head, size_t head_len, const uint8_t *body,
+                          size_t body_len)
+{
+    size_t len = 2 + head_len + body_len;
+    dst[0] = 0xFF; dst[1] = (uint8_t)marker; dst[2] = (uint8_t)(len >> 8); dst[3] = (uint8_t)len;
+    memcpy(dst + 4, head, head_len);
+    if (body_len) memcpy(dst + 4 + head_len, body, body_len);
+    return 2 + len;
+}
+
+static size_t put_icc(uint8_t *dst, int seq, int count, const uint8_t *body, size_t n)
+{
+    uint8_t head[14];
+    memcpy(head, "ICC_PROFILE\0", 12);
+    head[12] = (uint8_t)seq;
+    head[13] = (uint8_t)count;
+    return put_segment(dst, 0xE2, head, 14, body, n);
+}
+
+static void test_metadata_markers(void)
+{
+    thumb_options opt;
+    opts_default(&opt);
+    const size_t N = 70000, H1 = 40000;
+    uint8_t *prof = malloc(N);
+    for (size_t i = 0; i < N; i++) prof[i] = (uint8_t)(i * 131 + (i >> 8));
+    uint8_t *segs = malloc(4 * 65536);
+    img im;
+    thumb_ctx ctx = {{0}};
+
+    /* two segments stored in reverse order are joined in sequence order */
+    size_t n = put_icc(segs, 2, 2, prof + H1, N - H1);
+    n += put_icc(segs + n, 1, 2, prof, H1);
+    membuf f = with_segments(segs, n);
+    int rc = decode_ex(f.p, f.len, &opt, 8, (win){0}, 0, 0, &ctx, &im);
+    TT_CHECK(rc == THUMB_OK && im.icc_len == N && im.icc_hash == fnv(prof, N), "ICC 2 segments: rc %d len %u", rc, im.icc_len);
+    free(im.px);
+    /* the same through the stream source (segments straddle 64 KiB refills) */
+    rc = decode_ex(f.p, f.len, &opt, 0, (win){0}, 0, 1000, &ctx, &im);
+    TT_CHECK(rc == THUMB_OK && im.icc_len == N && im.icc_hash == fnv(prof, N), "ICC 2 segments, stream: rc %d", rc);
+    /* over max_icc_bytes */
+    thumb_options small = opt;
+    small.max_icc_bytes = (uint32_t)N - 1;
+    rc = decode_ex(f.p, f.len, &small, 0, (win){0}, 0, 0, &ctx, &im);
+    TT_CHECK(rc == THUMB_ELIMIT_CHUNK, "ICC over limit: rc %d", rc);
+    small.max_icc_bytes = (uint32_t)N;
+    rc = decode_ex(f.p, f.len, &small, 0, (win){0}, 0, 0, &ctx, &im);
+    TT_CHECK(rc == THUMB_OK && im.icc_len == N, "ICC at the limit: rc %d", rc);
+    free(f.p);
+
+    /* a duplicate segment, or a missing one: no profile, but the image decodes */
+    n = put_icc(segs, 1, 2, prof, H1);
+    n += put_icc(segs + n, 1, 2, prof, H1);
+    n += put_icc(segs + n, 2, 2, prof + H1, N - H1);
+    f = with_segments(segs, n);
+    rc = decode_ex(f.p, f.len, &opt, 8, (win){0}, 0, 0, &ctx, &im);
+    TT_CHECK(rc == THUMB_OK && im.icc_len == 0, "ICC duplicate: rc %d len %u", rc, im.icc_len);
+    free(im.px);
+    free(f.p);
+    n = put_icc(segs, 1, 3, prof, H1);
+    n += put_icc(segs + n, 3, 3, prof + H1, N - H1);
+    f = with_segments(segs, n);
+    rc = decode_ex(f.p, f.len, &opt, 8, (win){0}, 0, 0, &ctx, &im);
+    TT_CHECK(rc == THUMB_OK && im.icc_len == 0, "ICC missing segment: rc %d len %u", rc, im.icc_len);
+    free(im.px);
+    free(f.p);
+
+    /* EXIF after an XMP APP1, then a second EXIF that must be ignored */
+    static const uint8_t tiff3[] = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 3, 0, 0, 0, 0, 0, 0};
+    static const uint8_t tiff6[] = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0};
+    static const char xmp[] = "http://ns.adobe.com/xap/1.0/";
+    n = put_segment(segs, 0xE1, (const uint8_t *)xmp, sizeof xmp, (const uint8_t *)"<x:xmpmeta/>", 12);
+    n += put_segment(segs + n, 0xE1, (const uint8_t *)"Exif\0\0", 6, tiff3, sizeof tiff3);
+    n += put_segment(segs + n, 0xE1, (const uint8_t *)"Exif\0\0", 6, tiff6, sizeof tiff6);
+    f = with_segments(segs, n);
+    rc = decode_ex(f.p, f.len, &opt, 0, (win){0}, 0, 0, &ctx, &im);
+    TT_CHECK(rc == THUMB_OK && im.hdr.has_exif && im.hdr.orientation == 3, "EXIF: rc %d orientation %d", rc, im.hdr.orientation);
+    free(f.p);
+
+    /* an APP1 whose length field runs past the end of the file */
+    n = put_segment(segs, 0xE1, (const uint8_t *)"Exif\0\0", 6, tiff3, sizeof tiff3);
+    segs[2] = 0xFF;
+    f = with_segments(segs, n);
+    f.len = 20 + n; /* cut right after the broken segment */
+    rc = decode_ex(f.p, f.len, &opt, 0, (win){0}, 0, 0, &ctx, &im);
+    TT_CHECK(rc == THUMB_ETRUNCATED, "APP1 past the end: rc %d", rc);
+    free(f.p);
+
+    /* thousands of big APP1/APP2 markers are skipped, not kept */
+    size_t big = 3000 * (size_t)(4 + 60000);
+    uint8_t *many = malloc(big);
+    memset(prof, 'x', 60000 - 14);
+    n = 0;
+    for (int i = 0; i < 3000; i++)
+        n += i & 1 ? put_segment(many + n, 0xE1, (const uint8_t *)xmp, sizeof xmp, prof, 60000 - 2 - sizeof xmp)
+                   : put_segment(many + n, 0xE2, (const uint8_t *)"NOT_A_PROFILE", 14, prof, 60000 - 16);
+    f = with_segments(many, n);
+    free(many);
+    clock_t t0 = clock();
+    rc = decode_ex(f.p, f.len, &opt, 8, (win){0}, 0, 0, &ctx, &im);
+    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    TT_CHECK(rc == THUMB_OK && im.icc_len == 0 && !im.hdr.has_exif, "3000 big markers: rc %d", rc);
+    TT_CHECK(secs < 2, "3000 big markers took %.2f s", secs);
+    free(im.px);
+    free(f.p);
+    free(segs);
+    free(prof);
+}
+
 /* ---------------------------------------------------------------- crop windows */
 
 static void check_crop(const char *rel, const uint8_t *data, size_t len, int scale, win w)
@@ -853,6 +991,34 @@ static void test_encoder(void)
     TT_CHECK(rc == THUMB_ECALLBACK && calls == 2, "failing writer: rc %d after %d calls", rc, calls);
     free(noise);
 
+    /* embed_srgb_profile: JFIF APP0, then the profile as APP2 ICC_PROFILE, nothing else */
+    {
+        thumb_options o2;
+        opts_default(&o2);
+        o2.embed_srgb_profile = 1;
+        membuf jb = {0};
+        rc = encode(&o2, px, 200, 150, 3, &jb);
+        TT_CHECK(rc == THUMB_OK, "encode with sRGB profile: rc %d", rc);
+        long app2 = find_marker(jb.p, jb.len, 0xE2);
+        TT_CHECK(app2 > 0 && memcmp(jb.p + app2 + 4, "ICC_PROFILE\0\1\1", 14) == 0, "APP2 ICC_PROFILE 1/1");
+        TT_CHECK(find_marker(jb.p, jb.len, 0xE1) < 0 && find_marker(jb.p, jb.len, 0xFE) < 0, "no APP1/COM with a profile");
+        const uint8_t *srgb;
+        size_t srgb_len;
+        TT_CHECK(thumb__srgb_profile(&srgb, &srgb_len) == THUMB_OK, "sRGB profile available");
+        thumb_ctx c3 = {{0}};
+        img back;
+        rc = decode_ex(jb.p, jb.len, &o2, 0, (win){0}, 0, 0, &c3, &back);
+        TT_CHECK(rc == THUMB_OK && back.icc_len == srgb_len && srgb_len >= 40 && memcmp(back.icc_head, srgb, 40) == 0,
+                 "sRGB profile round trip: rc %d, %u of %zu bytes", rc, back.icc_len, srgb_len);
+        free(jb.p);
+        /* without the option: no APP2 */
+        jb = (membuf){0};
+        o2.embed_srgb_profile = 0;
+        encode(&o2, px, 200, 150, 3, &jb);
+        TT_CHECK(jb.len > 0 && find_marker(jb.p, jb.len, 0xE2) < 0, "no profile unless asked");
+        free(jb.p);
+    }
+
     /* bad arguments */
     TT_CHECK(thumb__jpeg_encode(&ctx, &opt, px, 200, 150, 4, 800, &sink) == THUMB_EINVAL, "4 channels");
     TT_CHECK(thumb__jpeg_encode(&ctx, &opt, px, 0, 150, 3, 600, &sink) == THUMB_EINVAL, "zero width");
@@ -879,6 +1045,7 @@ int main(void)
     test_pixel_limit();
     test_scan_limit();
     test_frame_limit();
+    test_metadata_markers();
     test_crop();
     test_encoder();
     return tt_report(__FILE__);
