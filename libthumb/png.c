@@ -437,7 +437,7 @@ static int png_embed_srgb_profile(thumb_ctx *ctx, spng_ctx *sp) {
 }
 
 static int png_encode_fail(thumb_ctx *ctx, tsink *sink, int ret) {
-    if (ret == SPNG_IO_ERROR && sink->error) return sink->error;
+    if (sink->error) return sink->error; /* tsink recorded why the write failed */
     if (ret == SPNG_EMEM) return thumb__fail(ctx, THUMB_ENOMEM, "png encode: %s", spng_strerror(ret));
     return thumb__fail(ctx, THUMB_EINVAL, "png encode: %s", spng_strerror(ret));
 }
