@@ -62,7 +62,7 @@ static inline void tr_box_magic(uint32_t n, uint32_t *m, unsigned *s)
 
 THUMB_HIDDEN const tr_kernels *thumb__resample_kernels(unsigned features);
 THUMB_HIDDEN extern const tr_kernels thumb__resample_scalar;
-#if (defined(__x86_64__) || defined(__i386__)) && defined(TR_AVX2_READY)
+#if (defined(__x86_64__) || defined(__i386__))
 #define TR_HAVE_AVX2 1
 THUMB_HIDDEN extern const tr_kernels thumb__resample_avx2;
 #endif
