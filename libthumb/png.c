@@ -65,6 +65,10 @@ static bool png_walk_feed(png_walk *w, const uint8_t *buf, size_t n) {
             break;
         }
         w->next = w->pos + len + 4; /* data and CRC */
+        if (memcmp(w->hdr + 4, "IEND", 4) == 0) {
+            w->stopped = true; /* what follows IEND is not PNG (appended ZIP/HTML polyglots): never parse it */
+            break;
+        }
         bool idat = memcmp(w->hdr + 4, "IDAT", 4) == 0;
         if (!idat && len > w->max_len) w->over_len = len;
         else if ((w->hdr[4] & 0x20) && ++w->count > w->limit) w->over_count = true;
@@ -99,6 +103,10 @@ static int png_fail(tdec *d, int ret) {
     case SPNG_EUSER_WIDTH:
     case SPNG_EUSER_HEIGHT:
         return thumb__fail(d->ctx, THUMB_ELIMIT_PIXELS, "png: %s", spng_strerror(ret));
+    case SPNG_EOVERFLOW:
+        /* libspng's size arithmetic (row bytes over 4 GiB, image bytes over SIZE_MAX) overflowed:
+         * dimensions too big to hold, which is a memory limit, not a malformed file. */
+        return thumb__fail(d->ctx, THUMB_ELIMIT_MEMORY, "png: %s", spng_strerror(ret));
     default:
         return thumb__fail(d->ctx, THUMB_ECORRUPT, "png: %s", spng_strerror(ret));
     }
