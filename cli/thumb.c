@@ -187,6 +187,13 @@ static int is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Both names exist and are one file (hard links, "./x.jpg" and "x.jpg", ...). */
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    if (strcmp(a, "-") == 0 || stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* mkdir -p. */
 static int make_dirs(const char *path) {
     char *p = xstrdup(path);
@@ -626,8 +633,7 @@ static int plan_jobs(struct cli *c, struct job *jobs, const char **out_dir) {
     size_t olen = strlen(out);
     int batch = c->n_inputs > 1 || c->from_stdin || is_dir(out) || (olen > 0 && out[olen - 1] == '/');
     if (!batch) {
-        if (strcmp(c->inputs[0], "-") != 0 && strcmp(c->inputs[0], out) == 0)
-            usage_error("the output would overwrite the input '%s'", out);
+        if (same_file(c->inputs[0], out)) usage_error("the output would overwrite the input '%s'", out);
         if (!c->format_set) {
             c->opt.format = format_from_name(out);
             if (c->opt.format == THUMB_FORMAT_UNKNOWN)
@@ -659,6 +665,7 @@ static int plan_jobs(struct cli *c, struct job *jobs, const char **out_dir) {
         jobs[k].out = join3(out, out[olen - 1] == '/' ? tail + 1 : tail, "");
         free(tail);
         free(stem);
+        if (same_file(in, jobs[k].out)) jobs[k].pre_error = "the output would overwrite the input";
     }
     *out_dir = xstrdup(out);
     return 1;

@@ -337,6 +337,18 @@ def test_batch_name_collision(tmp):
           "x.jpg should come from the first input (greyscale concert.jpg)")
 
 
+def test_output_never_replaces_its_input(tmp):
+    src = os.path.join(tmp, "in.jpg")
+    shutil.copyfile(corpus("photos/concert.jpg"), src)
+    before = open(src, "rb").read()
+    rc, _, err = run([src, os.path.join(tmp, ".", "in.jpg"), "-o", tmp, "-s", "20"])
+    check(rc == 1 and "overwrite the input" in err, "batch onto its own input: exit %d, %r" % (rc, err))
+    rc, _, err = run([src, "-o", os.path.join(tmp, ".", "in.jpg"), "-s", "20"])
+    check(rc == 2 and "overwrite the input" in err, "single onto its own input: exit %d, %r" % (rc, err))
+    check(open(src, "rb").read() == before, "the input was replaced")
+    check(listing(tmp) == ["in.jpg"], "files left: %s" % listing(tmp))
+
+
 def test_usage_errors(tmp):
     src = corpus("photos/concert.jpg")
     afile = os.path.join(tmp, "afile.jpg")
