@@ -60,6 +60,21 @@ static double *ref_weights(int kernel, int len, const tresize_axis *a)
     return m;
 }
 
+/* [first, last + 1) of the non-zero weights of each output, to keep the reference fast. */
+static int *nonzero_ranges(const double *m, int out, int len)
+{
+    int *r = malloc(sizeof(int) * 2 * out);
+    for (int i = 0; i < out; i++) {
+        const double *row = m + (size_t)i * len;
+        int a = 0, b = len;
+        while (a < len && row[a] == 0) a++;
+        while (b > a && row[b - 1] == 0) b--;
+        r[2 * i] = a;
+        r[2 * i + 1] = b;
+    }
+    return r;
+}
+
 /* Reference output in 8-bit units (unrounded), out_w * out_h * ch doubles. */
 static double *ref_resize(const uint8_t *in, int ch, int kernel, const tresize_axis *x, const tresize_axis *y)
 {
@@ -84,12 +99,13 @@ static double *ref_resize(const uint8_t *in, int ch, int kernel, const tresize_a
                 red[(ry * rw + rx) * ch + c] /= n;
         }
     double *wx = ref_weights(kernel, rw, x), *wy = ref_weights(kernel, rh, y);
+    int *xr = nonzero_ranges(wx, ow, rw), *yr = nonzero_ranges(wy, oh, rh);
     double *hz = calloc((size_t)ow * rh * ch, sizeof *hz);
     for (int ry = 0; ry < rh; ry++)
         for (int i = 0; i < ow; i++)
             for (int c = 0; c < ch; c++) {
                 double s = 0;
-                for (int j = 0; j < rw; j++)
+                for (int j = xr[2 * i]; j < xr[2 * i + 1]; j++)
                     s += wx[(size_t)i * rw + j] * red[(ry * rw + j) * ch + c];
                 hz[(ry * ow + i) * ch + c] = s < 0 ? 0 : s > 255 ? 255 : s; /* same clamp as the library */
             }
@@ -99,7 +115,7 @@ static double *ref_resize(const uint8_t *in, int ch, int kernel, const tresize_a
             double v[4];
             for (int c = 0; c < ch; c++) {
                 double s = 0;
-                for (int k = 0; k < rh; k++)
+                for (int k = yr[2 * j]; k < yr[2 * j + 1]; k++)
                     s += wy[(size_t)j * rh + k] * hz[(k * ow + i) * ch + c];
                 v[c] = s < 0 ? 0 : s > 255 ? 255 : s;
             }
@@ -111,7 +127,7 @@ static double *ref_resize(const uint8_t *in, int ch, int kernel, const tresize_a
             for (int c = 0; c < ch; c++)
                 out[(j * ow + i) * ch + c] = v[c];
         }
-    free(pre); free(red); free(wx); free(wy); free(hz);
+    free(pre); free(red); free(wx); free(wy); free(hz); free(xr); free(yr);
     return out;
 }
 
