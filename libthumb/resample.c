@@ -73,11 +73,16 @@ static double kernel_eval(int kernel, double x)
     }
 }
 
+/* Leaves the axis empty: axis_build frees on its own failure paths, and tresize_free then
+ * frees the same axis again. */
 static void axis_free(tr_axis_w *a)
 {
     free(a->start);
     free(a->n);
     free(a->w);
+    a->start = NULL;
+    a->n = NULL;
+    a->w = NULL;
 }
 
 /* Taps of output i: the kernel (stretched by step when shrinking) centred on c = first + i*step,
