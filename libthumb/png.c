@@ -226,6 +226,20 @@ static int png_read_metadata(png_dec *p) {
     } else if (ret != SPNG_ECHUNKAVAIL) {
         return png_fail(d, ret);
     }
+
+    /* Colour chunks for icc.c when there is no iCCP. They are advisory: one libspng could
+     * not use is treated as absent rather than failing the image. */
+    uint8_t intent;
+    if (spng_get_srgb(p->sp, &intent) == 0) d->hdr.png_srgb = 1;
+    uint32_t gama;
+    if (spng_get_gama_int(p->sp, &gama) == 0) d->hdr.png_gamma = gama;
+    struct spng_chrm_int chrm;
+    if (spng_get_chrm_int(p->sp, &chrm) == 0) {
+        d->hdr.png_has_chrm = 1;
+        const uint32_t v[8] = {chrm.white_point_x, chrm.white_point_y, chrm.red_x,  chrm.red_y,
+                               chrm.green_x,       chrm.green_y,       chrm.blue_x, chrm.blue_y};
+        memcpy(d->hdr.png_chrm, v, sizeof v);
+    }
     return THUMB_OK;
 }
 
