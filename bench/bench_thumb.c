@@ -3,7 +3,8 @@
  * The harness (bench/harness.py) drives every contender with the same line protocol on stdin/stdout,
  * so process start-up and library loading never count and the rounds can interleave:
  *   load PATH          -> "ok INDEX"          read the file into memory once
- *   run INDEX N        -> "NANOSECONDS"       N thumbnails of that buffer, output to memory
+ *   run INDEX N        -> "WALL_NS CPU_NS"    N thumbnails of that buffer, output to memory;
+ *                                            CPU = this process, all threads
  *   save INDEX PATH F  -> "ok BYTES"          one thumbnail written to PATH, F = jpeg | png
  *   rss                -> "HWM_KB RSS_KB"     VmHWM and VmRSS of this process
  *   quit
@@ -22,9 +23,9 @@
 static struct { unsigned char *data; size_t len; } files[MAX_FILES];
 static int n_files;
 
-static unsigned long long now_ns(void) {
+static unsigned long long clock_ns(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
@@ -86,7 +87,7 @@ int main(void) {
                 printf("ok %d\n", n_files++);
             }
         } else if (sscanf(line, "run %d %lu", &idx, &n) == 2 && idx >= 0 && idx < n_files) {
-            unsigned long long t0 = now_ns();
+            unsigned long long t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
             int rc = THUMB_OK;
             for (unsigned long i = 0; i < n && rc == THUMB_OK; i++) {
                 void *out = NULL;
@@ -95,9 +96,9 @@ int main(void) {
                 if (rc == THUMB_OK && out_len == 0) rc = THUMB_EIO;
                 thumb_free(out);
             }
-            unsigned long long t1 = now_ns();
+            unsigned long long t1 = clock_ns(CLOCK_MONOTONIC), c1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
             if (rc) printf("error %s %s\n", thumb_error_name(rc), thumb_ctx_detail(ctx));
-            else printf("%llu\n", t1 - t0);
+            else printf("%llu %llu\n", t1 - t0, c1 - c0);
         } else if (sscanf(line, "save %d %4095s", &idx, arg) == 2 && idx >= 0 && idx < n_files) {
             thumb_options o = opt;
             if (strstr(line, " png")) o.format = THUMB_FORMAT_PNG;

@@ -2,13 +2,16 @@
 rounds, medians, ratios against the peers from the same run, peak RSS, 2 workers vs 1, quality.
 
 Workers speak one line protocol on stdin/stdout (see bench/bench_thumb.c):
-  load PATH -> "ok INDEX ..."   run INDEX N -> elapsed ns   save INDEX PATH jpeg|png   rss   quit
+  load PATH -> "ok INDEX ..."   run INDEX N -> "WALL_NS CPU_NS"   save INDEX PATH jpeg|png   rss   quit
+Wall time is the figure; CPU time (the worker process, all its threads) is printed beside it, because
+other work on the machine inflates wall time more than CPU time.
 A worker that prints "unavailable REASON" instead of "ready ..." is skipped (the bindings, until they exist).
 """
 import argparse
 import datetime
 import os
 import platform
+import resource
 import re
 import shutil
 import statistics
@@ -78,7 +81,9 @@ class Worker:
         self.load_info[job] = " ".join(r[2:])
 
     def run(self, job, n):
-        return int(self.cmd(f"run {self.index[job]} {n}")) / 1e9
+        """(wall seconds, CPU seconds) for n operations."""
+        v = [int(x) / 1e9 for x in self.cmd(f"run {self.index[job]} {n}").split()]
+        return v[0], v[1] if len(v) > 1 else float("nan")
 
     def save(self, job, path, fmt):
         self.cmd(f"save {self.index[job]} {path} {fmt}")
@@ -128,12 +133,14 @@ class CliBatch:
         shutil.rmtree(out, ignore_errors=True)
         os.makedirs(out)
         argv = [self.thumb, *names, "-o", out, "-s", "512x512", "-q", "80", "-j", str(self.jobs)]
+        u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         t = time.perf_counter() - t0
+        u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if r.returncode != 0:
             raise RuntimeError(f"{self.name}: exit {r.returncode}: {r.stderr.strip()[-300:]}")
-        return t
+        return t, (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime)
 
     def save(self, job, path, fmt):
         r = subprocess.run([self.thumb, self.src[job], "-o", path, "-s", "512x512", "-q", "80", "--format", fmt],
@@ -157,10 +164,10 @@ def time_v(argv, env=None):
 def calibrate(c, job, target):
     """Iterations per measurement so one measurement lasts about `target` seconds (after a warm-up)."""
     c.run(job, 1)
-    n, t = 1, c.run(job, 1)
+    n, t = 1, c.run(job, 1)[0]
     while t < target / 4 and n < 100000:
         n *= 4
-        t = c.run(job, n)
+        t = c.run(job, n)[0]
     return max(1, round(n * target / t))
 
 
@@ -244,13 +251,18 @@ def main():
     # ---- calibration, then interleaved rounds: for each round, each job, each contender
     counts = {(c.name, job): calibrate(c, job, target) for c in contenders for job, _ in JOBS}
     per_op = {(c.name, job): [] for c in contenders for job, _ in JOBS}
+    cpu_op = {(c.name, job): [] for c in contenders for job, _ in JOBS}
+    load_before = os.getloadavg()[0]
     for r in range(rounds):
         for job, _ in JOBS:
             for c in contenders:
                 n = counts[(c.name, job)]
-                per_op[(c.name, job)].append(c.run(job, n) / n)
+                wall, cpu = c.run(job, n)
+                per_op[(c.name, job)].append(wall / n)
+                cpu_op[(c.name, job)].append(cpu / n)
         print(f"  round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
     med = {k: statistics.median(v) for k, v in per_op.items()}
+    cmed = {k: statistics.median(v) for k, v in cpu_op.items()}
 
     def spread(k):
         v = per_op[k]
@@ -258,34 +270,40 @@ def main():
 
     out("### Throughput (ops/s = 1 / median time per op; spread = (max - min) / median over the rounds)")
     out()
-    out("| contender | " + " | ".join(f"{job} ops/s | {job} ms/op | spread" for job, _ in JOBS) + " |")
-    out("|---|" + "---:|---:|---:|" * len(JOBS))
+    out("| contender | " + " | ".join(f"{job} ops/s | ms/op | spread | CPU ms/op" for job, _ in JOBS) + " |")
+    out("|---|" + "---:|---:|---:|---:|" * len(JOBS))
     for n in names:
         out(f"| {n} | " + " | ".join(
-            f"{fmt_ops(1 / med[(n, job)])} | {med[(n, job)] * 1e3:.2f} | {spread((n, job)):.0f}%" for job, _ in JOBS) + " |")
+            f"{fmt_ops(1 / med[(n, job)])} | {med[(n, job)] * 1e3:.2f} | {spread((n, job)):.0f}% | "
+            f"{cmed[(n, job)] * 1e3:.2f}" for job, _ in JOBS) + " |")
+    out()
+    out(f"Load average (1 min): {load_before:.2f} when the rounds started, {os.getloadavg()[0]:.2f} when they ended.")
     out()
 
     out("### Ratios against the peers measured in the same run (targets: issue 3)")
     out()
-    out("| ratio | measured | target | |")
-    out("|---|---:|---:|---|")
+    out("| ratio | measured (wall) | target | | by CPU time (context) |")
+    out("|---|---:|---:|---|---:|")
     verdicts = []
     for label, job, num, den, kind, bound in TARGETS:
         if (num, job) not in med or (den, job) not in med:
             out(f"| {label} | n/a | {'>=' if kind == 'ops' else '<='} {bound}x | not measured |")
             continue
         ratio = med[(den, job)] / med[(num, job)] if kind == "ops" else med[(num, job)] / med[(den, job)]
+        cratio = cmed[(den, job)] / cmed[(num, job)] if kind == "ops" else cmed[(num, job)] / cmed[(den, job)]
         ok = ratio >= bound if kind == "ops" else ratio <= bound
         verdicts.append(ok)
-        out(f"| {label} | {ratio:.2f}x | {'>=' if kind == 'ops' else '<='} {bound}x | {'met' if ok else '**not met**'} |")
+        out(f"| {label} | {ratio:.2f}x | {'>=' if kind == 'ops' else '<='} {bound}x | {'met' if ok else '**not met**'} | {cratio:.2f}x |")
     for job, _ in JOBS:  # context, no target
         for num in names:
             if num.startswith("libthumb") and num != "libthumb C API":
                 for den in ("sharp", "Pillow"):
                     if den in names:
-                        out(f"| {num} / {den}, {job} | {med[(den, job)] / med[(num, job)]:.2f}x | - | context |")
+                        out(f"| {num} / {den}, {job} | {med[(den, job)] / med[(num, job)]:.2f}x | - | context | "
+                            f"{cmed[(den, job)] / cmed[(num, job)]:.2f}x |")
         if "Pillow" in names and "libthumb C API" in names and job != "avatar":
-            out(f"| libthumb / Pillow, {job} | {med[('Pillow', job)] / med[('libthumb C API', job)]:.2f}x | - | context |")
+            out(f"| libthumb / Pillow, {job} | {med[('Pillow', job)] / med[('libthumb C API', job)]:.2f}x | - | context | "
+                f"{cmed[('Pillow', job)] / cmed[('libthumb C API', job)]:.2f}x |")
     out()
 
     # ---- 2 workers vs 1: two bench_thumb processes at once vs one; and thumb -j 2 vs -j 1
@@ -315,8 +333,8 @@ def main():
         for c in (cli1, cli2):
             c.load("avatar", paths["avatar"])
         for _ in range(max(3, rounds // 2)):
-            t1 = cli1.run("avatar", cn)
-            t2 = cli2.run("avatar", cn)
+            t1 = cli1.run("avatar", cn)[0]
+            t2 = cli2.run("avatar", cn)[0]
             cli_ratios.append(t1 / t2)
         cli1.close()
         cli2.close()

@@ -1,5 +1,5 @@
 """Pillow as a long-lived benchmark worker; same line protocol as bench/bench_thumb.c:
-  load PATH -> "ok INDEX"   run INDEX N -> "NANOSECONDS"   save INDEX PATH jpeg|png -> "ok BYTES"
+  load PATH -> "ok INDEX"   run INDEX N -> "WALL_NS CPU_NS"   save INDEX PATH jpeg|png -> "ok BYTES"
   rss -> "HWM_KB RSS_KB"    quit
 One-shot mode for the memory bar: python pillow_bench.py --oneshot IN OUT
 Job, Pillow's best practice: open from memory, draft() to let libjpeg scale on load (JPEG only),
@@ -66,11 +66,11 @@ def main():
                 out(f"ok {len(files) - 1}")
             elif a[0] == "run":
                 buf, n = files[int(a[1])], int(a[2])
-                t0 = time.perf_counter_ns()
+                t0, c0 = time.perf_counter_ns(), time.process_time_ns()
                 for _ in range(n):
                     if not job(buf):
                         raise RuntimeError("empty output")
-                out(str(time.perf_counter_ns() - t0))
+                out(f"{time.perf_counter_ns() - t0} {time.process_time_ns() - c0}")
             elif a[0] == "save":
                 data = job(files[int(a[1])], a[3] if len(a) > 3 else "jpeg")
                 with open(a[2], "wb") as f:

@@ -1,5 +1,5 @@
 // sharp as a long-lived benchmark worker; same line protocol as bench/bench_thumb.c:
-//   load PATH -> "ok INDEX"   run INDEX N -> "NANOSECONDS"   save INDEX PATH jpeg|png -> "ok BYTES"
+//   load PATH -> "ok INDEX"   run INDEX N -> "WALL_NS CPU_NS"   save INDEX PATH jpeg|png -> "ok BYTES"
 //   rss -> "HWM_KB RSS_KB"    quit
 // One-shot mode for the memory bar: node sharp_bench.js --oneshot IN OUT
 // Job: sharp(buf).resize(512, 512).jpeg({quality: 80}).toBuffer(), one thread, no cache.
@@ -45,12 +45,13 @@ async function main() {
         out(`ok ${files.length - 1}`);
       } else if (a[0] === 'run') {
         const buf = files[+a[1]], n = +a[2];
-        const t0 = process.hrtime.bigint();
+        const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
         for (let i = 0; i < n; i++) {
           const o = await job(buf, 'jpeg');
           if (!o.length) throw new Error('empty output');
         }
-        out(String(process.hrtime.bigint() - t0));
+        const c = process.cpuUsage(c0);
+        out(`${process.hrtime.bigint() - t0} ${(c.user + c.system) * 1000}`);
       } else if (a[0] === 'save') {
         const o = await job(files[+a[1]], a[3] || 'jpeg');
         fs.writeFileSync(a[2], o);

@@ -34,9 +34,10 @@ async function main() {
       if (a[0] === 'load') { files.push(fs.readFileSync(line.trim().slice(5))); out(`ok ${files.length - 1}`); }
       else if (a[0] === 'run') {
         const buf = files[+a[1]], n = +a[2];
-        const t0 = process.hrtime.bigint();
+        const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
         for (let i = 0; i < n; i++) await job(buf);
-        out(String(process.hrtime.bigint() - t0));
+        const c = process.cpuUsage(c0);
+        out(`${process.hrtime.bigint() - t0} ${(c.user + c.system) * 1000}`);
       } else if (a[0] === 'save') { const o = await job(files[+a[1]], a[3]); fs.writeFileSync(a[2], o); out(`ok ${o.length}`); }
       else if (a[0] === 'rss') out(rss());
       else if (a[0] === 'quit') break;
