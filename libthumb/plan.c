@@ -12,6 +12,8 @@
 
 #include <math.h>
 
+#define THUMB_PLAN_MAX_BOX 256u
+
 static uint32_t round_div(uint64_t num, uint64_t den) {
     uint64_t q = (num * 2 + den) / (den * 2);
     if (q < 1) q = 1;
@@ -71,6 +73,9 @@ static void plan_axis_decode(tplan_axis *a, int scale_num, int kernel) {
     uint32_t k = 1;
     if (kernel != THUMB_KERNEL_NEAREST && ratio >= 4.0) k = (uint32_t)floor(ratio / 2.0);
     if (k < 1) k = 1;
+    /* The resampler's box sums stay exact up to 256x256 blocks; past that the kernel takes
+     * the rest of the shrink (only for extreme reductions such as 16000 -> 16 pixels). */
+    if (k > THUMB_PLAN_MAX_BOX) k = THUMB_PLAN_MAX_BOX;
     a->box = k;
     /* Decoded pixels the outputs reach: centres +- kernel support, plus a box block each side. */
     double step = ratio / k;
