@@ -1,0 +1,56 @@
+/* One test per bug found outside the focused suites, each named after what broke. */
+#include "internal.h"
+#include "tt.h"
+
+#include <spng.h>
+
+/* Encode a grey gradient PNG of w x h with libspng. */
+static unsigned char *make_png(uint32_t w, uint32_t h, size_t *len) {
+    spng_ctx *e = spng_ctx_new(SPNG_CTX_ENCODER);
+    struct spng_ihdr ihdr = {.width = w, .height = h, .bit_depth = 8, .color_type = SPNG_COLOR_TYPE_GRAYSCALE};
+    spng_set_ihdr(e, &ihdr);
+    spng_set_option(e, SPNG_ENCODE_TO_BUFFER, 1);
+    unsigned char *px = malloc((size_t)w * h);
+    for (size_t i = 0; i < (size_t)w * h; i++) px[i] = (unsigned char)(i * 7);
+    int rc = spng_encode_image(e, px, (size_t)w * h, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
+    free(px);
+    unsigned char *out = rc ? NULL : spng_get_png_buffer(e, len, &rc);
+    spng_ctx_free(e);
+    return out;
+}
+
+/* A 12000x3 image to 16x16 needs a 375x box: the resampler takes at most 256 per axis,
+ * and the plan used to ask for more, failing with THUMB_EINVAL. */
+static void box_factor_capped(void) {
+    thumb_options opt;
+    thumb_options_init(&opt);
+    opt.width = 16;
+    opt.height = 16;
+    tdec_header hdr = {.format = THUMB_FORMAT_PNG, .width = 12000, .height = 3, .orientation = 1, .channels = 1};
+    tplan p;
+    TT_CHECK(thumb__plan(NULL, &opt, &hdr, &p) == THUMB_OK, "plan");
+    TT_CHECK(p.x.box <= 256 && p.y.box <= 256, "box %u x %u", p.x.box, p.y.box);
+
+    size_t len = 0;
+    unsigned char *png = make_png(12000, 3, &len);
+    if (!png) { TT_CHECK(0, "encode the input"); return; }
+    thumb_ctx *ctx = thumb_ctx_new();
+    void *out = NULL;
+    size_t out_len = 0;
+    int rc = thumb_thumbnail_mem(ctx, png, len, &opt, &out, &out_len);
+    TT_CHECK(rc == THUMB_OK, "12000x3 -> 16x16: %s (%s)", thumb_error_name(rc), thumb_ctx_detail(ctx));
+    thumb_info info;
+    thumb_info_init(&info);
+    if (rc == THUMB_OK) {
+        TT_CHECK(thumb_info_mem(ctx, out, out_len, NULL, &info) == THUMB_OK && info.width == 16 && info.height == 16,
+                 "output is %ux%u", info.width, info.height);
+    }
+    thumb_free(out);
+    thumb_ctx_free(ctx);
+    free(png);
+}
+
+int main(void) {
+    box_factor_capped();
+    return tt_report(__FILE__);
+}
