@@ -15,6 +15,7 @@
 
 struct thumb_ctx {
     char detail[256];
+    int colour_stage;   /* test/bench hook, 0 = the library's choice; else 1 + THUMB_COLOUR_STAGE_* */
 };
 
 /* Record a formatted detail on ctx (may be NULL) and return code. */
