@@ -19,10 +19,18 @@
 #include <string.h>
 
 struct tcolour {
+    cmsContext lc; /* our own lcms2 context: see colour_context() */
     cmsHTRANSFORM xf;
     int stage;
     int in_ch, out_ch;
 };
+
+/* lcms2 2.14 is thread-safe for distinct transforms, but its default (NULL) context is
+ * process-wide: another library in the same process (libvips, Pillow...) may install
+ * plugins or an error handler there, and a plugin changes our results. A context of our
+ * own starts from lcms2's built-in defaults and is used by one thread only. It costs one
+ * small allocation next to the transform (the built-in tables are shared, not copied). */
+static cmsContext colour_context(void) { return cmsCreateContext(NULL, NULL); }
 
 /* sRGB colorants adapted to D50, as every v2/v4 sRGB profile stores them. */
 static const double srgb_colorants[3][3] = {
@@ -35,6 +43,9 @@ static double srgb_eotf(double v) {
     return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
 }
 
+/* Within 0.6/255 of the sRGB curve everywhere sampled: real sRGB profiles store it as a
+ * parametric curve or a 1024/4096-entry table and pass; a plain gamma 2.2 is 1/255 off
+ * near 0.2 and does not. */
 static int curve_is_srgb(const cmsToneCurve *c) {
     if (!c) return 0;
     for (int i = 0; i <= 255; i += 5) {
@@ -60,120 +71,175 @@ static int profile_is_srgb(cmsHPROFILE p) {
     return 1;
 }
 
+static int grey_is_srgb(cmsHPROFILE p) {
+    return cmsIsTag(p, cmsSigGrayTRCTag) && !cmsIsTag(p, cmsSigAToB0Tag) && curve_is_srgb(cmsReadTag(p, cmsSigGrayTRCTag));
+}
+
 int thumb__icc_is_srgb(const uint8_t *icc, size_t len) {
     if (!icc || len < 132 || len > UINT32_MAX) return -1;
-    cmsHPROFILE p = cmsOpenProfileFromMem(icc, (cmsUInt32Number)len);
-    if (!p) return -1;
-    int r = profile_is_srgb(p);
-    cmsCloseProfile(p);
+    cmsContext lc = colour_context();
+    if (!lc) return -1;
+    cmsHPROFILE p = cmsOpenProfileFromMemTHR(lc, icc, (cmsUInt32Number)len);
+    int r = p ? profile_is_srgb(p) : -1;
+    if (p) cmsCloseProfile(p);
+    cmsDeleteContext(lc);
     return r;
 }
 
-static cmsToneCurve *srgb_curve(void) {
+static cmsToneCurve *srgb_curve(cmsContext lc) {
     /* IEC 61966-2-1 as an ICC parametric curve of type 4. */
     static const double params[5] = {2.4, 1.0 / 1.055, 0.055 / 1.055, 1.0 / 12.92, 0.04045};
-    return cmsBuildParametricToneCurve(NULL, 4, params);
+    return cmsBuildParametricToneCurve(lc, 4, params);
 }
 
-static cmsHPROFILE srgb_grey_profile(void) {
-    cmsCIExyY d50;
-    cmsWhitePointFromTemp(&d50, 5003);
-    cmsToneCurve *c = srgb_curve();
+/* The destination for grey input: grey stays one channel, encoded with the sRGB curve. */
+static cmsHPROFILE srgb_grey_profile(cmsContext lc) {
+    cmsToneCurve *c = srgb_curve(lc);
     if (!c) return NULL;
-    cmsHPROFILE p = cmsCreateGrayProfile(cmsD50_xyY(), c);
+    cmsHPROFILE p = cmsCreateGrayProfileTHR(lc, cmsD50_xyY(), c);
     cmsFreeToneCurve(c);
-    (void)d50;
     return p;
 }
 
-/* A profile for a PNG's gAMA/cHRM when it has no iCCP; NULL when those say sRGB anyway. */
-static cmsHPROFILE png_chunk_profile(const tdec_header *h, int grey) {
-    if (h->png_srgb || (!h->png_gamma && !h->png_has_chrm)) return NULL;
-    int gamma_srgbish = !h->png_gamma || (h->png_gamma >= 45000 && h->png_gamma <= 46000);
-    int chrm_srgbish = 1;
+/* cHRM values a profile can be built from: every y above 0, x + y at most 1. */
+static int chrm_usable(const uint32_t c[8]) {
+    for (int i = 0; i < 8; i += 2)
+        if (c[i + 1] == 0 || c[i + 1] > 100000 || c[i] > 100000 || c[i] + c[i + 1] > 100000) return 0;
+    return 1;
+}
+
+/* A profile for a PNG's gAMA/cHRM when it has no usable iCCP; NULL when those say sRGB
+ * (an sRGB chunk, or gAMA near 1/2.2 with no cHRM or sRGB's primaries) or nothing.
+ * A gamma outside [0.1, 10] or an impossible cHRM is ignored, as a viewer would. */
+static cmsHPROFILE png_chunk_profile(cmsContext lc, const tdec_header *h, int grey) {
     static const uint32_t srgb_chrm[8] = {31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000};
-    if (h->png_has_chrm)
+    if (h->png_srgb) return NULL;
+    uint32_t gamma = h->png_gamma >= 10000 && h->png_gamma <= 1000000 ? h->png_gamma : 0;
+    int has_chrm = !grey && h->png_has_chrm && chrm_usable(h->png_chrm);
+    int gamma_srgbish = !gamma || (gamma >= 45000 && gamma <= 46000);
+    int chrm_srgbish = 1;
+    if (has_chrm)
         for (int i = 0; i < 8; i++)
             if (abs((int)h->png_chrm[i] - (int)srgb_chrm[i]) > 1000) chrm_srgbish = 0;
-    if (gamma_srgbish && (grey || chrm_srgbish)) return NULL;
-    cmsToneCurve *curve;
-    if (h->png_gamma) curve = cmsBuildGamma(NULL, 100000.0 / h->png_gamma);
-    else curve = srgb_curve();
+    if (gamma_srgbish && chrm_srgbish) return NULL;
+    /* gAMA is the encoding exponent: stored = linear^gamma, so decoding raises to 1/gamma. */
+    cmsToneCurve *curve = gamma ? cmsBuildGamma(lc, 100000.0 / gamma) : srgb_curve(lc);
     if (!curve) return NULL;
     cmsHPROFILE p;
     if (grey) {
-        p = cmsCreateGrayProfile(cmsD50_xyY(), curve);
+        p = cmsCreateGrayProfileTHR(lc, cmsD50_xyY(), curve);
     } else {
-        const uint32_t *c = h->png_has_chrm ? h->png_chrm : srgb_chrm;
+        const uint32_t *c = has_chrm ? h->png_chrm : srgb_chrm;
         cmsCIExyY white = {c[0] / 100000.0, c[1] / 100000.0, 1.0};
         cmsCIExyYTRIPLE prim = {{c[2] / 100000.0, c[3] / 100000.0, 1.0},
                                 {c[4] / 100000.0, c[5] / 100000.0, 1.0},
                                 {c[6] / 100000.0, c[7] / 100000.0, 1.0}};
         cmsToneCurve *curves[3] = {curve, curve, curve};
-        p = cmsCreateRGBProfile(&white, &prim, curves);
+        p = cmsCreateRGBProfileTHR(lc, &white, &prim, curves);
     }
     cmsFreeToneCurve(curve);
     return p;
+}
+
+/* The colour space the decoded pixels are in, as an ICC signature. */
+static cmsColorSpaceSignature pixel_space(const tdec_header *hdr) {
+    if (hdr->is_cmyk) return cmsSigCmykData;
+    return hdr->channels >= 3 ? cmsSigRgbData : cmsSigGrayData;
+}
+
+/* The embedded profile, if it describes these pixels and can convert them: an input,
+ * display, output or colour-space profile of the pixels' colour space. Device links,
+ * abstract and named-colour profiles, or a profile for other pixels (an RGB profile in a
+ * grey JPEG, a CMYK one in an RGB file), are ignored, like unparseable ones. */
+static cmsHPROFILE open_embedded(cmsContext lc, const tdec_header *hdr) {
+    if (!hdr->icc || hdr->icc_len < 132) return NULL;
+    cmsHPROFILE p = cmsOpenProfileFromMemTHR(lc, hdr->icc, hdr->icc_len);
+    if (!p) return NULL;
+    cmsProfileClassSignature cls = cmsGetDeviceClass(p);
+    cmsColorSpaceSignature pcs = cmsGetPCS(p);
+    if ((cls == cmsSigInputClass || cls == cmsSigDisplayClass || cls == cmsSigOutputClass ||
+         cls == cmsSigColorSpaceClass) &&
+        (pcs == cmsSigXYZData || pcs == cmsSigLabData) && cmsGetColorSpace(p) == pixel_space(hdr))
+        return p;
+    cmsCloseProfile(p);
+    return NULL;
 }
 
 int thumb__colour_new(tcolour **out, thumb_ctx *ctx, const thumb_options *opt, const tdec_header *hdr,
                       tdec_request *req) {
     *out = NULL;
     if (opt->colour == THUMB_COLOUR_KEEP) return THUMB_OK;
-    cmsHPROFILE in = NULL;
-    if (hdr->icc && hdr->icc_len >= 132) in = cmsOpenProfileFromMem(hdr->icc, hdr->icc_len);
-    if (!in && hdr->format == THUMB_FORMAT_PNG) in = png_chunk_profile(hdr, hdr->channels <= 2);
-    if (!in) return THUMB_OK;
+    int has_chunks = hdr->format == THUMB_FORMAT_PNG && (hdr->png_srgb || hdr->png_gamma || hdr->png_has_chrm);
+    if (!hdr->icc && !has_chunks) return THUMB_OK; /* the common case: no lcms2 at all */
 
-    cmsColorSpaceSignature cs = cmsGetColorSpace(in);
-    cmsUInt32Number in_fmt = 0, out_fmt = 0, flags = cmsFLAGS_BLACKPOINTCOMPENSATION;
-    cmsUInt32Number intent = INTENT_RELATIVE_COLORIMETRIC;
-    int stage = THUMB_COLOUR_STAGE_OUTPUT, in_ch = hdr->channels, out_ch = hdr->channels;
-    cmsHPROFILE dst = NULL;
-    if (hdr->is_cmyk) {
-        if (cs != cmsSigCmykData) goto ignore;
-        in_fmt = TYPE_CMYK_8;
-        out_fmt = TYPE_RGB_8;
-        in_ch = 4;
-        out_ch = 3;
-        stage = THUMB_COLOUR_STAGE_DECODE;
-        /* Press profiles are built for perceptual rendering; use it when the profile has it. */
-        if (cmsIsIntentSupported(in, INTENT_PERCEPTUAL, LCMS_USED_AS_INPUT)) intent = INTENT_PERCEPTUAL;
-        dst = cmsCreate_sRGBProfile();
-    } else if (hdr->channels >= 3) {
-        if (cs != cmsSigRgbData || profile_is_srgb(in)) goto ignore;
-        in_fmt = out_fmt = hdr->channels == 4 ? TYPE_RGBA_8 : TYPE_RGB_8;
-        dst = cmsCreate_sRGBProfile();
-    } else {
-        if (cs != cmsSigGrayData) goto ignore;
-        cmsToneCurve *trc = cmsReadTag(in, cmsSigGrayTRCTag);
-        if (trc && curve_is_srgb(trc)) goto ignore;
-        in_fmt = out_fmt = hdr->channels == 2 ? TYPE_GRAYA_8 : TYPE_GRAY_8;
-        dst = srgb_grey_profile();
+    cmsContext lc = colour_context();
+    if (!lc) return thumb__fail(ctx, THUMB_ENOMEM, "lcms2: out of memory for a context");
+    int grey = !hdr->is_cmyk && hdr->channels <= 2;
+    cmsHPROFILE in = open_embedded(lc, hdr), dst = NULL;
+    cmsHTRANSFORM xf = NULL;
+    if (in && (grey ? grey_is_srgb(in) : profile_is_srgb(in))) goto none;
+    if (!in && hdr->format == THUMB_FORMAT_PNG) in = png_chunk_profile(lc, hdr, grey);
+    if (!in) goto none;
+
+    int in_ch = hdr->is_cmyk ? 4 : hdr->channels, out_ch = hdr->is_cmyk ? 3 : hdr->channels;
+    cmsUInt32Number in_fmt, out_fmt;
+    switch (in_ch) {
+    case 1: in_fmt = out_fmt = TYPE_GRAY_8; break;
+    case 2: in_fmt = out_fmt = TYPE_GRAYA_8; break;
+    case 3: in_fmt = out_fmt = TYPE_RGB_8; break;
+    default:
+        in_fmt = hdr->is_cmyk ? TYPE_CMYK_8 : TYPE_RGBA_8;
+        out_fmt = hdr->is_cmyk ? TYPE_RGB_8 : TYPE_RGBA_8;
+        break;
     }
-    if (in_ch == 2 || in_ch == 4) flags |= cmsFLAGS_COPY_ALPHA;
-    if (!dst) { cmsCloseProfile(in); return thumb__fail(ctx, THUMB_ENOMEM, "lcms2: cannot build the sRGB profile"); }
-    cmsHTRANSFORM xf = cmsCreateTransform(in, in_fmt, dst, out_fmt, intent, flags);
+    dst = grey ? srgb_grey_profile(lc) : cmsCreate_sRGBProfileTHR(lc);
+    if (!dst) {
+        cmsCloseProfile(in);
+        cmsDeleteContext(lc);
+        return thumb__fail(ctx, THUMB_ENOMEM, "lcms2: cannot build the sRGB profile");
+    }
+    /* A profile with a perceptual table (press CMYK, camera and LUT-based RGB) was made to
+     * be rendered through it; matrix-shaper profiles (Display P3, Adobe RGB, gamma/cHRM)
+     * have only colorimetry, so relative colorimetric, with black point compensation so a
+     * press profile's paper-ink black maps to sRGB black instead of a lifted grey. */
+    cmsUInt32Number intent = cmsIsCLUT(in, INTENT_PERCEPTUAL, LCMS_USED_AS_INPUT) ? INTENT_PERCEPTUAL
+                                                                                  : INTENT_RELATIVE_COLORIMETRIC;
+    cmsUInt32Number flags = cmsFLAGS_BLACKPOINTCOMPENSATION;
+    if (in_ch == 2 || (in_ch == 4 && !hdr->is_cmyk)) flags |= cmsFLAGS_COPY_ALPHA;
+    xf = cmsCreateTransformTHR(lc, in, in_fmt, dst, out_fmt, intent, flags);
     cmsCloseProfile(in);
     cmsCloseProfile(dst);
-    if (!xf) return THUMB_OK; /* lcms2 could parse the profile but not use it: keep the pixels */
+    in = NULL;
+    if (!xf) goto none; /* lcms2 could parse the profile but not use it: keep the pixels */
+
     tcolour *c = calloc(1, sizeof *c);
-    if (!c) { cmsDeleteTransform(xf); return thumb__fail(ctx, THUMB_ENOMEM, "out of memory"); }
+    if (!c) {
+        cmsDeleteTransform(xf);
+        cmsDeleteContext(lc);
+        return thumb__fail(ctx, THUMB_ENOMEM, "out of memory");
+    }
+    c->lc = lc;
     c->xf = xf;
-    c->stage = stage;
+    /* CMYK must be converted before the resampler, which would treat ink as alpha. */
+    c->stage = hdr->is_cmyk ? THUMB_COLOUR_STAGE_DECODE : THUMB_COLOUR_STAGE_OUTPUT;
     c->in_ch = in_ch;
     c->out_ch = out_ch;
-    if (stage == THUMB_COLOUR_STAGE_DECODE && hdr->is_cmyk) req->raw_cmyk = 1;
+    if (ctx && ctx->colour_stage) thumb__colour_force_stage(c, ctx->colour_stage - 1);
+    if (hdr->is_cmyk) req->raw_cmyk = 1;
     *out = c;
     return THUMB_OK;
-ignore:
-    cmsCloseProfile(in);
+none:
+    if (in) cmsCloseProfile(in);
+    cmsDeleteContext(lc);
     return THUMB_OK;
 }
 
 int thumb__colour_stage(const tcolour *c) { return c->stage; }
 int thumb__colour_out_channels(const tcolour *c, int in_channels) { return in_channels == c->in_ch ? c->out_ch : in_channels; }
-void thumb__colour_force_stage(tcolour *c, int stage) { if (c && c->in_ch == c->out_ch) c->stage = stage; }
+void thumb__colour_force_stage(tcolour *c, int stage) {
+    if (c && c->in_ch == c->out_ch && (stage == THUMB_COLOUR_STAGE_DECODE || stage == THUMB_COLOUR_STAGE_OUTPUT))
+        c->stage = stage;
+}
 
 void thumb__colour_row(tcolour *c, const uint8_t *in, uint8_t *out, uint32_t n) {
     cmsDoTransform(c->xf, in, out, n);
@@ -182,6 +248,7 @@ void thumb__colour_row(tcolour *c, const uint8_t *in, uint8_t *out, uint32_t n) 
 void thumb__colour_free(tcolour *c) {
     if (!c) return;
     cmsDeleteTransform(c->xf);
+    cmsDeleteContext(c->lc);
     free(c);
 }
 
@@ -192,9 +259,11 @@ static size_t srgb_len;
 static pthread_once_t srgb_once = PTHREAD_ONCE_INIT;
 
 static void build_srgb(void) {
-    cmsHPROFILE p = cmsCreate_sRGBProfile();
-    if (!p) return;
-    cmsMLU *desc = cmsMLUalloc(NULL, 1);
+    cmsContext lc = colour_context();
+    if (!lc) return;
+    cmsHPROFILE p = cmsCreate_sRGBProfileTHR(lc);
+    if (!p) { cmsDeleteContext(lc); return; }
+    cmsMLU *desc = cmsMLUalloc(lc, 1);
     if (desc) {
         cmsMLUsetASCII(desc, "en", "US", "sRGB (libthumb)");
         cmsWriteTag(p, cmsSigProfileDescriptionTag, desc);
@@ -208,6 +277,7 @@ static void build_srgb(void) {
         else free(b);
     }
     cmsCloseProfile(p);
+    cmsDeleteContext(lc);
 }
 
 int thumb__srgb_profile(const uint8_t **data, size_t *len) {
