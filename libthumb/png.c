@@ -450,11 +450,18 @@ static int png_write_fn(spng_ctx *sp, void *user, void *src, size_t len) {
     return tsink_write(user, src, len) ? SPNG_IO_ERROR : 0;
 }
 
-/* Hook for the colour work: writing a compact sRGB iCCP chunk belongs here, before IDAT.
- * Until that lands the option writes nothing (no ICC bytes are invented). */
-static int png_embed_srgb_profile(thumb_ctx *ctx, spng_ctx *sp) {
-    (void)ctx;
-    (void)sp;
+/* opt->embed_srgb_profile: the colour work's compact sRGB profile as iCCP (before IDAT).
+ * Only for RGB(A): PNG requires a grey profile in a grey image's iCCP, and an untagged
+ * grey PNG is already read as sRGB-curve grey. */
+static int png_embed_srgb_profile(thumb_ctx *ctx, spng_ctx *sp, int channels) {
+    if (channels < 3) return THUMB_OK;
+    const uint8_t *icc;
+    size_t len;
+    int rc = thumb__srgb_profile(&icc, &len);
+    if (rc != THUMB_OK) return thumb__fail(ctx, rc, "png: no sRGB profile to embed");
+    struct spng_iccp iccp = {.profile_name = "sRGB", .profile_len = len, .profile = (char *)(uintptr_t)icc};
+    int ret = spng_set_iccp(sp, &iccp);
+    if (ret) return thumb__fail(ctx, THUMB_EINVAL, "png encode: iCCP: %s", spng_strerror(ret));
     return THUMB_OK;
 }
 
@@ -492,7 +499,7 @@ int thumb__png_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *p
         code = png_encode_fail(ctx, sink, ret);
         goto done;
     }
-    if (opt->embed_srgb_profile && (code = png_embed_srgb_profile(ctx, sp))) goto done;
+    if (opt->embed_srgb_profile && (code = png_embed_srgb_profile(ctx, sp, channels))) goto done;
 
     /* FINALIZE makes the row that returns SPNG_EOI also write IEND. */
     if ((ret = spng_encode_image(sp, NULL, 0, SPNG_FMT_PNG, SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE))) {
