@@ -61,6 +61,8 @@ static const char usage_text[] =
     "  --background COLOUR      #rrggbb or #rrggbbaa, for flattening alpha and padding (default #ffffff)\n"
     "  --no-orient              ignore the EXIF orientation\n"
     "  --without-enlargement    never upscale\n"
+    "  --no-fast-shrink         JPEG: leave Lanczos3 a factor of 2 after the DCT-scaled decode\n"
+    "                           (slower, closer to a full decode; default is the fastest scale)\n"
     "  --max-pixels N           refuse inputs with more than N pixels\n"
     "  --png-compression N      zlib level 0..9 (default 6)\n"
     "  --keep-colour            leave pixel values alone instead of converting ICC profiles to sRGB\n"
@@ -611,6 +613,7 @@ static void parse_thumb_args(struct cli *c, int argc, char **argv) {
             if (parse_colour(v, c->opt.background)) usage_error("bad --background '%s': use #rrggbb or #rrggbbaa", v);
         } else if (opt_is(&a, NULL, "--no-orient", 0, NULL)) c->opt.auto_orient = 0;
         else if (opt_is(&a, NULL, "--without-enlargement", 0, NULL)) c->opt.without_enlargement = 1;
+        else if (opt_is(&a, NULL, "--no-fast-shrink", 0, NULL)) c->opt.fast_shrink_on_load = 0;
         else if (opt_is(&a, NULL, "--max-pixels", 1, &v)) {
             if (parse_u64(v, 1, UINT64_MAX, &u)) usage_error("bad --max-pixels '%s'", v);
             c->opt.max_input_pixels = u;

@@ -144,6 +144,11 @@ typedef struct thumb_options {
     uint64_t max_output_pixels;  /* default 16777216 (4096 x 4096) */
     uint64_t max_frame_bytes;    /* progressive JPEG / interlaced PNG frame memory, default 512 MiB */
     uint32_t max_icc_bytes;      /* embedded ICC profile, default 4 MiB */
+
+    /* speed/fidelity */
+    int fast_shrink_on_load;     /* 1 (default): JPEG DCT-scales to the smallest size that still
+                                  * covers the output; 0: leaves the kernel at least a factor of 2
+                                  * (slower, closer to a full-decode Lanczos3; sharp's fastShrinkOnLoad) */
 } thumb_options;
 
 /* What a header says, after orientation. */

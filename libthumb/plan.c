@@ -166,14 +166,17 @@ int thumb__plan(thumb_ctx *ctx, const thumb_options *opt, const tdec_header *hdr
     p->x.src = hdr->width;
     p->y.src = hdr->height;
 
-    /* DCT scale: the smallest of 1/8, 2/8, 4/8 that still decodes at least the resized size. */
+    /* DCT scale: the smallest of 1/8, 2/8, 4/8 that still decodes at least the resized size
+     * (times 2 without fast_shrink_on_load: a DCT-scaled decode is sharper and more aliased than
+     * Lanczos3, and leaving the kernel a factor of 2 hides that, at the cost of decode time). */
     int m = 8;
     if (hdr->format == THUMB_FORMAT_JPEG) {
         static const int candidates[] = {1, 2, 4};
+        uint64_t margin = opt->fast_shrink_on_load ? 8 : 16;
         for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
             int c = candidates[i];
-            if ((uint64_t)p->x.src * c >= (uint64_t)p->x.resized * 8 &&
-                (uint64_t)p->y.src * c >= (uint64_t)p->y.resized * 8) { m = c; break; }
+            if ((uint64_t)p->x.src * c >= (uint64_t)p->x.resized * margin &&
+                (uint64_t)p->y.src * c >= (uint64_t)p->y.resized * margin) { m = c; break; }
         }
     }
     p->scale_num = m;

@@ -52,6 +52,7 @@ void thumb_options_init(thumb_options *o) {
     o->max_output_pixels = 4096ull * 4096ull;
     o->max_frame_bytes = 512ull << 20;
     o->max_icc_bytes = 4u << 20;
+    o->fast_shrink_on_load = 1;
 }
 
 void thumb_info_init(thumb_info *info) {

@@ -18,9 +18,11 @@ static int tt_checks = 0;
     } \
 } while (0)
 
+/* Evaluates cond once; on failure ends main() with the report (use it in main or int-returning helpers). */
 #define TT_REQUIRE(cond, ...) do { \
-    TT_CHECK(cond, __VA_ARGS__); \
-    if (!(cond)) { fprintf(stderr, "aborting this test\n"); return tt_report(__FILE__); } \
+    int tt_ok_ = !!(cond); \
+    TT_CHECK(tt_ok_ && #cond, __VA_ARGS__); \
+    if (!tt_ok_) { fprintf(stderr, "aborting this test\n"); return tt_report(__FILE__); } \
 } while (0)
 
 static inline int tt_report(const char *name) {
