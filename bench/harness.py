@@ -248,8 +248,18 @@ def main():
         out(f"- {name}: not measured - {why}")
     out()
 
-    # ---- calibration, then interleaved rounds: for each round, each job, each contender
-    counts = {(c.name, job): calibrate(c, job, target) for c in contenders for job, _ in JOBS}
+    # ---- calibration, then interleaved rounds: for each round, each job, each contender.
+    # A contender that fails here is reported and left out, so one broken build does not hide the rest.
+    counts = {}
+    for c in list(contenders):
+        try:
+            for job, _ in JOBS:
+                counts[(c.name, job)] = calibrate(c, job, target)
+        except RuntimeError as e:
+            out(f"- {c.name}: FAILED, left out - {e}")
+            contenders.remove(c)
+            c.close()
+    names = [c.name for c in contenders]
     per_op = {(c.name, job): [] for c in contenders for job, _ in JOBS}
     cpu_op = {(c.name, job): [] for c in contenders for job, _ in JOBS}
     load_before = os.getloadavg()[0]
