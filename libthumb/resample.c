@@ -15,13 +15,19 @@ typedef struct tr_axis_w {
     int16_t *w;        /* out_len rows of wstride weights, zero past n */
     size_t wstride;    /* multiple of 16 */
     uint32_t maxn;
+    int16_t *vw;       /* hpass_u8's vector layout (tr_htab), 3-channel fast path only */
+    uint32_t groups;
 } tr_axis_w;
 
 struct tresize {
     thumb_ctx *ctx;
     const tr_kernels *k;
     int ch, wc;
+    int rc;            /* samples per pixel in the ring: ch on the fast path, else wc */
     bool alpha;
+    bool fast;         /* no box, no alpha, 1 or 3 channels: u8 rows straight into hpass_u8 */
+    tr_htab htab;
+    uint8_t *in8;      /* padded copy of the input row for hpass_u8 */
     uint32_t in_w, in_h, kx, ky, rw, rh, out_w, out_h;
     tr_axis_w xw, yw;
     uint32_t *yemit;   /* output j can be written once reduced row yemit[j] is in the ring */
@@ -80,9 +86,11 @@ static void axis_free(tr_axis_w *a)
     free(a->start);
     free(a->n);
     free(a->w);
+    free(a->vw);
     a->start = NULL;
     a->n = NULL;
     a->w = NULL;
+    a->vw = NULL;
 }
 
 /* Taps of output i: the kernel (stretched by step when shrinking) centred on c = first + i*step,
@@ -112,7 +120,7 @@ static int axis_build(thumb_ctx *ctx, tr_axis_w *a, int kernel, uint32_t len, co
     size_t wn;
     if (!thumb__mul_size(a->wstride, out, &wn))
         return thumb__fail(ctx, THUMB_ENOMEM, "resample: weight table too large");
-    a->start = malloc(out * sizeof *a->start);
+    a->start = calloc((size_t)out + 4, sizeof *a->start); /* 4 spare: the vector kernels' padding */
     a->n = malloc(out * sizeof *a->n);
     a->w = calloc(wn, sizeof *a->w);
     tmp = malloc((size_t)maxn * sizeof *tmp);
@@ -193,6 +201,26 @@ static int axis_build(thumb_ctx *ctx, tr_axis_w *a, int kernel, uint32_t len, co
     return THUMB_OK;
 }
 
+/* hpass_u8's vector layout (see tr_htab): pixel pairs, groups of 4 taps, tap pairs per lane. */
+static int build_vw(thumb_ctx *ctx, tr_axis_w *a, uint32_t out_w)
+{
+    const size_t G = (a->maxn + 3) / 4, Q = ((size_t)out_w + 3) / 4 * 4;
+    size_t n;
+    a->groups = (uint32_t)G;
+    if (!thumb__mul_size(Q * 32, G, &n) || !(a->vw = calloc(n, sizeof *a->vw)))
+        return thumb__fail(ctx, THUMB_ENOMEM, "resample: out of memory for weights");
+    for (size_t i = 0; i < out_w; i++) {
+        const int16_t *wi = a->w + i * a->wstride;
+        for (size_t t = 0; t < a->n[i]; t++) {
+            size_t g = t / 4, h = (t % 4) / 2, j = t % 2;
+            int16_t *v = a->vw + ((((i / 2) * G + g) * 2 + h) * 2 + i % 2) * 8 + j;
+            for (int k = 0; k < 4; k++)
+                v[2 * k] = wi[t];
+        }
+    }
+    return THUMB_OK;
+}
+
 /* ---------------------------------------------------------------- setup */
 
 void tresize_free(tresize *r)
@@ -210,6 +238,7 @@ void tresize_free(tresize *r)
     free(r->rows);
     free(r->tmp8);
     free(r->tmp16);
+    free(r->in8);
     free(r);
 }
 
@@ -286,6 +315,14 @@ int tresize_new_with(tresize **out_r, thumb_ctx *ctx, int channels, int kernel,
         return rc;
     }
 
+    r->fast = !r->alpha && r->kx == 1 && r->ky == 1;
+    r->rc = r->fast ? r->ch : r->wc;
+    if (r->fast && r->ch == 3 && (rc = build_vw(ctx, &r->xw, r->out_w))) {
+        tresize_free(r);
+        return rc;
+    }
+    r->htab = (tr_htab){r->xw.start, r->xw.n, r->xw.w, r->xw.wstride, r->xw.vw, r->xw.groups};
+
     /* Ring bookkeeping; see the comment on struct fields. */
     r->yemit = malloc(r->out_h * sizeof *r->yemit);
     r->ysmin = malloc(r->out_h * sizeof *r->ysmin);
@@ -310,10 +347,19 @@ int tresize_new_with(tresize **out_r, thumb_ctx *ctx, int channels, int kernel,
     if (!thumb__mul_size(r->in_w, wc, &in_n) || !thumb__mul_size(r->rw, wc, &red_n) ||
         !thumb__mul_size(r->out_w, wc, &row_n))
         goto nomem;
-    r->ring_stride = (row_n + 16 + 15) & ~(size_t)15;
+    /* the fast path's ring rows: out_w rounded up to 4 pixels of rc samples, + 16 spare */
+    r->ring_stride = ((row_n > ((size_t)r->out_w + 3) * r->rc ? row_n : ((size_t)r->out_w + 3) * r->rc) + 16 + 15) &
+                     ~(size_t)15;
     if (!thumb__mul_size(r->ring_stride, r->R, &ring_n))
         goto nomem;
-    r->cvt = alloc_padded(in_n, TR_PAD_PIX * wc + 16, sizeof *r->cvt);
+    if (r->fast) {
+        size_t pad;
+        if (!thumb__mul_size(r->xw.wstride + 8, (size_t)r->ch, &pad) ||
+            !(r->in8 = alloc_padded((size_t)r->in_w * r->ch, pad + 16, 1)))
+            goto nomem;
+    } else {
+        r->cvt = alloc_padded(in_n, TR_PAD_PIX * wc + 16, sizeof *r->cvt);
+    }
     if (r->kx > 1 || r->ky > 1) {
         r->acc = alloc_padded(red_n, TR_PAD_PIX * wc + 16, sizeof *r->acc);
         r->red = alloc_padded(red_n, TR_PAD_PIX * wc + 16, sizeof *r->red);
@@ -324,7 +370,7 @@ int tresize_new_with(tresize **out_r, thumb_ctx *ctx, int channels, int kernel,
     r->rows = calloc(r->R + 1, sizeof *r->rows);
     r->tmp8 = alloc_padded(row_n, 32, 1);
     r->tmp16 = alloc_padded(row_n, 32, sizeof *r->tmp16);
-    if (!r->cvt || !r->ring || !r->rows || !r->tmp8 || !r->tmp16)
+    if ((!r->fast && !r->cvt) || !r->ring || !r->rows || !r->tmp8 || !r->tmp16)
         goto nomem;
     *out_r = r;
     return THUMB_OK;
@@ -362,6 +408,10 @@ static void emit_row(tresize *r, uint32_t j)
     uint8_t *dst = r->out + (size_t)j * r->out_stride;
     const size_t len = (size_t)r->out_w * r->wc;
 
+    if (r->fast) { /* ring rows are already in the output layout */
+        r->k->vpass_u8(r->rows, w, (int)n, dst, (size_t)r->out_w * r->ch);
+        return;
+    }
     if (!r->alpha) {
         r->k->vpass_u8(r->rows, w, (int)n, r->tmp8, len);
         if (r->ch == 1) {
@@ -426,7 +476,10 @@ int tresize_push_row(tresize *r, const uint8_t *row)
     r->in_y++;
     const bool group_end = r->in_y % r->ky == 0 || r->in_y == r->in_h;
 
-    if (needed) {
+    if (needed && r->fast) {
+        memcpy(r->in8, row, (size_t)r->in_w * r->ch);
+        r->k->hpass_u8(r->in8, r->ring + (size_t)(ry % r->R) * r->ring_stride, r->out_w, &r->htab, r->ch);
+    } else if (needed) {
         r->k->cvt(row, r->cvt, r->in_w, r->ch);
         const int16_t *red = r->cvt;
         if (boxed) {

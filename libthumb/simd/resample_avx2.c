@@ -182,17 +182,121 @@ static AVX2 inline void vsum16(const int16_t *const *rows, const int16_t *w, int
     *hi = a1;
 }
 
-static AVX2 void vpass_u8_avx2(const int16_t *const *rows, const int16_t *w, int n, uint8_t *out, size_t len)
+/* n <= 2*NP taps with weights and row pointers held in registers; taps past n read row 0
+ * with weight 0. */
+static AVX2 inline __attribute__((always_inline)) size_t
+vpass_u8_np(const int16_t *const *rows, const int16_t *w, int n, uint8_t *out, size_t len, const int NP)
 {
+    const int16_t *r[8];
+    __m256i wp[4];
+    for (int k = 0; k < NP; k++) {
+        int t0 = 2 * k, t1 = 2 * k + 1;
+        r[t0] = rows[t0 < n ? t0 : 0];
+        r[t1] = rows[t1 < n ? t1 : 0];
+        uint16_t w0 = t0 < n ? (uint16_t)w[t0] : 0, w1 = t1 < n ? (uint16_t)w[t1] : 0;
+        wp[k] = _mm256_set1_epi32((int)(((uint32_t)w1 << 16) | w0));
+    }
     const __m256i rnd = _mm256_set1_epi32(1 << 20);
-    for (size_t i = 0; i < len; i += 16) { /* whole vectors: rows and out are padded */
-        __m256i lo, hi;
-        vsum16(rows, w, n, i, &lo, &hi);
-        lo = _mm256_srai_epi32(_mm256_add_epi32(lo, rnd), 21);
-        hi = _mm256_srai_epi32(_mm256_add_epi32(hi, rnd), 21);
-        __m256i p = _mm256_packs_epi32(lo, hi);                 /* saturating, then */
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        __m256i lo = rnd, hi = rnd;
+        for (int k = 0; k < NP; k++) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(r[2 * k] + i));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(r[2 * k + 1] + i));
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wp[k]));
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wp[k]));
+        }
+        lo = _mm256_srai_epi32(lo, 21);
+        hi = _mm256_srai_epi32(hi, 21);
+        __m256i p = _mm256_packs_epi32(lo, hi);                         /* saturating, then */
         p = _mm256_permute4x64_epi64(_mm256_packus_epi16(p, p), 0x08); /* clamp to 0..255 */
         _mm_storeu_si128((__m128i *)(out + i), _mm256_castsi256_si128(p));
+    }
+    return i;
+}
+
+static AVX2 void vpass_u8_avx2(const int16_t *const *rows, const int16_t *w, int n, uint8_t *out, size_t len)
+{
+    size_t i = 0;
+    if (n <= 4) {
+        i = vpass_u8_np(rows, w, n, out, len, 2);
+    } else if (n <= 8) {
+        i = vpass_u8_np(rows, w, n, out, len, 4);
+    } else {
+        const __m256i rnd = _mm256_set1_epi32(1 << 20);
+        for (; i + 16 <= len; i += 16) {
+            __m256i lo, hi;
+            vsum16(rows, w, n, i, &lo, &hi);
+            lo = _mm256_srai_epi32(_mm256_add_epi32(lo, rnd), 21);
+            hi = _mm256_srai_epi32(_mm256_add_epi32(hi, rnd), 21);
+            __m256i p = _mm256_packs_epi32(lo, hi);
+            p = _mm256_permute4x64_epi64(_mm256_packus_epi16(p, p), 0x08);
+            _mm_storeu_si128((__m128i *)(out + i), _mm256_castsi256_si128(p));
+        }
+    }
+    for (; i < len; i++) { /* the scalar formula for the tail: out may end exactly at len */
+        int32_t acc = 0;
+        for (int t = 0; t < n; t++)
+            acc += w[t] * rows[t][i];
+        acc = (acc + (1 << 20)) >> 21;
+        out[i] = (uint8_t)(acc < 0 ? 0 : acc > 255 ? 255 : acc);
+    }
+}
+
+/* 2 output pixels (one per 128-bit lane), RGB from u8: 4 taps per group from one 16-byte load
+ * per pixel, two shuffles to (r_t r_t+1 g_t g_t+1 b_t b_t+1 0 0) int16, madd by the tap pairs. */
+static AVX2 inline __m256i hsum_rgb2(const uint8_t *a, const uint8_t *b, const int16_t *vw, uint32_t groups)
+{
+    const __m256i s0 = _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
+                                        0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
+    const __m256i s1 = _mm256_setr_epi8(6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1,
+                                        6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
+    __m256i acc = _mm256_set1_epi32(64);
+    for (uint32_t g = 0; g < groups; g++, a += 12, b += 12, vw += 32) {
+        __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)a)),
+                                            _mm_loadu_si128((const __m128i *)b), 1);
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_shuffle_epi8(v, s0),
+                                                      _mm256_loadu_si256((const __m256i *)vw)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_shuffle_epi8(v, s1),
+                                                      _mm256_loadu_si256((const __m256i *)(vw + 16))));
+    }
+    return _mm256_srai_epi32(acc, 7);
+}
+
+static AVX2 void hpass_u8_avx2(const uint8_t *in, int16_t *out, size_t out_w, const tr_htab *h, int ch)
+{
+    if (ch == 3) {
+        const __m256i compact = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, -1, -1, -1, -1,
+                                                 0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, -1, -1, -1, -1);
+        const __m256i zero = _mm256_setzero_si256(), vmax = _mm256_set1_epi16(TR_VMAX);
+        const size_t G = h->groups;
+        for (size_t i = 0; i < out_w; i += 4) { /* vw and start cover out_w rounded up to 4 */
+            const int16_t *vw = h->vw + (i / 2) * G * 32;
+            __m256i A = hsum_rgb2(in + 3 * (size_t)h->start[i], in + 3 * (size_t)h->start[i + 1], vw, h->groups);
+            __m256i B = hsum_rgb2(in + 3 * (size_t)h->start[i + 2], in + 3 * (size_t)h->start[i + 3],
+                                  vw + G * 32, h->groups);
+            __m256i p = _mm256_packs_epi32(A, B); /* lane 0: px0 px2, lane 1: px1 px3 (4 int16 each) */
+            p = _mm256_min_epi16(_mm256_max_epi16(p, zero), vmax);
+            p = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(p, 0xD8), compact);
+            _mm_storeu_si128((__m128i *)(out + 3 * i), _mm256_castsi256_si128(p));
+            _mm_storeu_si128((__m128i *)(out + 3 * i + 6), _mm256_extracti128_si256(p, 1));
+        }
+        return;
+    }
+    for (size_t i = 0; i < out_w; i++) {
+        const int16_t *wi = h->w + i * h->wstride;
+        const uint8_t *src = in + h->start[i];
+        __m256i acc = _mm256_setzero_si256();
+        for (unsigned t = 0; t < h->n[i]; t += 16)
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(
+                _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + t))),
+                _mm256_loadu_si256((const __m256i *)(wi + t))));
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+        s = _mm_srai_epi32(_mm_add_epi32(s, _mm_set1_epi32(64)), 7);
+        int32_t v = _mm_cvtsi128_si32(s);
+        out[i] = (int16_t)(v < 0 ? 0 : v > TR_VMAX ? TR_VMAX : v);
     }
 }
 
@@ -211,6 +315,13 @@ static AVX2 void vpass_i16_avx2(const int16_t *const *rows, const int16_t *w, in
 }
 
 const tr_kernels thumb__resample_avx2 = {
-    cvt_avx2, box_accum_avx2, box_div_avx2, hpass_avx2, vpass_u8_avx2, vpass_i16_avx2, "avx2",
+    .cvt = cvt_avx2,
+    .box_accum = box_accum_avx2,
+    .box_div = box_div_avx2,
+    .hpass = hpass_avx2,
+    .hpass_u8 = hpass_u8_avx2,
+    .vpass_u8 = vpass_u8_avx2,
+    .vpass_i16 = vpass_i16_avx2,
+    .name = "avx2",
 };
 #endif

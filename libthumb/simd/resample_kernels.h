@@ -21,6 +21,20 @@
 #define TR_PAD_PIX 16          /* readable pixels after a working row */
 #define TR_BOX_MAX_N 65536u    /* largest box area: keeps the uint32 sums under 2^31 */
 
+/* Horizontal taps of one axis. vw is the layout the vector kernels read for hpass_u8 with 3
+ * channels: output pixels in pairs (2q, 2q+1), groups of 4 taps, and per group two vectors of
+ * 16 int16 - taps (4g, 4g+1) then (4g+2, 4g+3) - whose 128-bit lane l holds the tap pair of
+ * pixel 2q+l four times: vw[(((q * groups + g) * 2 + h) * 2 + l) * 8 + 2k + j] = w(2q+l, 4g+2h+j).
+ * It covers out_w rounded up to a multiple of 4 (zero weights, start 0, past out_w). */
+typedef struct tr_htab {
+    const int32_t *start;
+    const uint16_t *n;
+    const int16_t *w;
+    size_t wstride;
+    const int16_t *vw;
+    uint32_t groups;       /* ceil(max taps / 4) */
+} tr_htab;
+
 typedef struct tr_kernels {
     /* u8 row of w pixels with ch channels -> working int16 row (wc = ch == 1 ? 1 : 4),
      * premultiplied for ch 2 and 4: colour = (c*a*128 + 127) / 255, alpha = a << 7. */
@@ -33,7 +47,13 @@ typedef struct tr_kernels {
      * in[(start[i]+t)*wc + c] + 2^13) >> 14, 0, 32640), t < ntaps[i]. */
     void (*hpass)(const int16_t *in, int16_t *out, size_t out_w, const int32_t *start,
                   const uint16_t *ntaps, const int16_t *w, size_t wstride, int wc);
-    /* Vertical pass to u8: out[i] = clamp((sum_t w[t]*rows[t][i] + 2^20) >> 21, 0, 255). */
+    /* Horizontal pass straight from u8 (no box, no alpha; ch 1 or 3, ring rows of ch samples per
+     * pixel): out[i*ch + c] = clamp((sum_t w(i,t) * in[(start[i]+t)*ch + c] + 64) >> 7, 0, 32640),
+     * which is exactly cvt then hpass ((128 S + 2^13) >> 14 == (S + 64) >> 7).
+     * in has >= (wstride + 8) * ch readable bytes past its last pixel; out has 16 spare int16. */
+    void (*hpass_u8)(const uint8_t *in, int16_t *out, size_t out_w, const tr_htab *h, int ch);
+    /* Vertical pass to u8: out[i] = clamp((sum_t w[t]*rows[t][i] + 2^20) >> 21, 0, 255), exactly
+     * len bytes written (no padding needed on out; rows are read only below len). */
     void (*vpass_u8)(const int16_t *const *rows, const int16_t *w, int n, uint8_t *out, size_t len);
     /* Vertical pass to int16: out[i] = clamp((sum_t w[t]*rows[t][i] + 2^13) >> 14, 0, 32640). */
     void (*vpass_i16)(const int16_t *const *rows, const int16_t *w, int n, int16_t *out, size_t len);

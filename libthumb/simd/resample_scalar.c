@@ -74,6 +74,20 @@ static void hpass_scalar(const int16_t *in, int16_t *out, size_t out_w, const in
     }
 }
 
+static void hpass_u8_scalar(const uint8_t *in, int16_t *out, size_t out_w, const tr_htab *h, int ch)
+{
+    for (size_t i = 0; i < out_w; i++) {
+        const int16_t *wi = h->w + i * h->wstride;
+        const uint8_t *src = in + (size_t)h->start[i] * ch;
+        for (int c = 0; c < ch; c++) {
+            int32_t acc = 0;
+            for (unsigned t = 0; t < h->n[i]; t++)
+                acc += wi[t] * src[t * ch + c];
+            out[i * ch + c] = clamp_v((acc + 64) >> 7);
+        }
+    }
+}
+
 static void vpass_u8_scalar(const int16_t *const *rows, const int16_t *w, int n, uint8_t *out, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -96,5 +110,12 @@ static void vpass_i16_scalar(const int16_t *const *rows, const int16_t *w, int n
 }
 
 const tr_kernels thumb__resample_scalar = {
-    cvt_scalar, box_accum_scalar, box_div_scalar, hpass_scalar, vpass_u8_scalar, vpass_i16_scalar, "scalar",
+    .cvt = cvt_scalar,
+    .box_accum = box_accum_scalar,
+    .box_div = box_div_scalar,
+    .hpass = hpass_scalar,
+    .hpass_u8 = hpass_u8_scalar,
+    .vpass_u8 = vpass_u8_scalar,
+    .vpass_i16 = vpass_i16_scalar,
+    .name = "scalar",
 };
