@@ -46,7 +46,8 @@ enum thumb_error {
     THUMB_ELIMIT_OUTPUT = 11,   /* requested output over max_output_* */
     THUMB_ELIMIT_MEMORY = 12,   /* a frame buffer would exceed max_frame_bytes */
     THUMB_ECALLBACK = 13,       /* a user read/write callback reported failure */
-    THUMB_EICC = 14,            /* an embedded colour profile could not be used */
+    THUMB_EICC = 14,            /* reserved, never returned: an unusable or mismatched embedded
+                                   profile is ignored (pixels kept), uploads are not rejected for it */
     THUMB_ERROR_COUNT_ = 15     /* not an error: one past the last code */
 };
 
