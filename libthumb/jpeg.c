@@ -855,7 +855,8 @@ int thumb__jpeg_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *
         jpeg_simple_progression(c);
 
     jpeg_start_compress(c, TRUE);
-    if (opt->embed_srgb_profile)
+    /* An RGB profile in a greyscale JPEG is invalid (the profile's colour space must match). */
+    if (opt->embed_srgb_profile && channels == 3)
         jpeg_embed_srgb_profile(c, ctx);
     while (c->next_scanline < c->image_height) {
         JSAMPROW rowp[16];

@@ -96,7 +96,44 @@ static void fidelity_shrink_on_load(void) {
     free(jpg);
 }
 
+static int has_icc_app2(const unsigned char *p, size_t n) {
+    for (size_t i = 0; i + 16 < n; i++)
+        if (p[i] == 0xFF && p[i + 1] == 0xE2 && memcmp(p + i + 4, "ICC_PROFILE", 12) == 0) return 1;
+    return 0;
+}
+
+/* embed_srgb_profile wrote the RGB sRGB profile into greyscale JPEGs too, which is invalid:
+ * a profile's colour space must match the image's. */
+static void no_rgb_profile_in_grey_jpeg(void) {
+    static const struct { const char *file; int want; } cases[] = {
+        {"photos/concert.jpg", 0},   /* greyscale */
+        {"photos/flowers.jpeg", 1},  /* colour */
+    };
+    thumb_ctx *ctx = thumb_ctx_new();
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t len = 0;
+        unsigned char *in = tt_read_file(tt_corpus(cases[i].file), &len);
+        if (!in) { TT_CHECK(0, "read %s", cases[i].file); continue; }
+        thumb_options opt;
+        thumb_options_init(&opt);
+        opt.width = 64;
+        opt.height = 64;
+        opt.embed_srgb_profile = 1;
+        void *out = NULL;
+        size_t out_len = 0;
+        int rc = thumb_thumbnail_mem(ctx, in, len, &opt, &out, &out_len);
+        TT_CHECK(rc == THUMB_OK, "%s: %s", cases[i].file, thumb_error_name(rc));
+        if (rc == THUMB_OK)
+            TT_CHECK(has_icc_app2(out, out_len) == cases[i].want, "%s: ICC profile %s", cases[i].file,
+                     cases[i].want ? "missing" : "present in a greyscale JPEG");
+        thumb_free(out);
+        free(in);
+    }
+    thumb_ctx_free(ctx);
+}
+
 int main(void) {
+    no_rgb_profile_in_grey_jpeg();
     box_factor_capped();
     fidelity_shrink_on_load();
     return tt_report(__FILE__);
