@@ -57,8 +57,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (o.width && o.height && o.fit == THUMB_FIT_INSIDE)
             FUZZ_CHECK(oi.width <= o.width && oi.height <= o.height, "inside %ux%u gave %ux%u", o.width, o.height,
                        oi.width, oi.height);
+        /* One side given: that side is exact for every fit (sharp's meaning). plan.c derives the
+         * other side first, then fits inside/outside against the rounded box, which can miss by
+         * one pixel (tests/crashers/thumbnail-inside-width-only-400x267). Build with
+         * -DFUZZ_LENIENT_DERIVED to fuzz past that while it is open. */
+#ifdef FUZZ_LENIENT_DERIVED
+        if (o.fit == THUMB_FIT_INSIDE || o.fit == THUMB_FIT_OUTSIDE) {
+            /* skip */
+        } else
+#endif
         if (o.width && !o.height && !o.without_enlargement)
             FUZZ_CHECK(oi.width == o.width, "width %u gave %ux%u", o.width, oi.width, oi.height);
+#ifdef FUZZ_LENIENT_DERIVED
+        if (o.fit == THUMB_FIT_INSIDE || o.fit == THUMB_FIT_OUTSIDE) {
+            /* skip */
+        } else
+#endif
         if (o.height && !o.width && !o.without_enlargement)
             FUZZ_CHECK(oi.height == o.height, "height %u gave %ux%u", o.height, oi.width, oi.height);
         thumb_free(out);
