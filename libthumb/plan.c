@@ -1,7 +1,8 @@
 /* The plan: every geometric decision, made once from the header, before any pixel is decoded.
  *
  * Rounding rules (documented in the README):
- *  - A derived dimension is round-half-up(other * aspect), at least 1.
+ *  - A derived dimension is round-half-up(other * aspect), at least 1; with one side given,
+ *    that side is exact for every fit (the image is scaled to it, nothing is cropped or padded).
  *  - cover/outside scale by max(tw/W, th/H), contain/inside by min; the limiting axis gets the
  *    target exactly, the other round-half-up(len * scale), at least 1.
  *  - Crop (cover) offsets: west/north 0, east/south (resized - out), centre (resized - out + 1) / 2.
@@ -98,13 +99,16 @@ int thumb__plan(thumb_ctx *ctx, const thumb_options *opt, const tdec_header *hdr
     uint64_t H = transposed ? hdr->width : hdr->height;
 
     uint64_t tw = opt->width, th = opt->height;
+    int fit = opt->fit;
     if (!tw && !th) { tw = W; th = H; }
     else if (!tw) tw = round_div(W * th, H);
     else if (!th) th = round_div(H * tw, W);
+    /* One side given: it is exact and the other follows the aspect ratio, whatever the fit
+     * (fitting inside the rounded box could miss the given side by a pixel). */
+    if (!opt->width != !opt->height) fit = THUMB_FIT_FILL;
 
     uint64_t rw, rh;          /* resized image */
     uint64_t cw, ch;          /* canvas */
-    int fit = opt->fit;
     if (fit == THUMB_FIT_FILL) {
         rw = tw; rh = th;
         if (opt->without_enlargement) { if (rw > W) rw = W; if (rh > H) rh = H; }

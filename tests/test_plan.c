@@ -1,6 +1,7 @@
 /* The geometry plan (thumb__plan), checked against a model of the rounding rules written here
  * from the comment at the top of plan.c, not from its code:
- *  - a derived target dimension is round-half-up(other * aspect), at least 1;
+ *  - a derived target dimension is round-half-up(other * aspect), at least 1, and with one side
+ *    given that side is exact for every fit;
  *  - cover/outside scale by max(tw/W, th/H), contain/inside by min; the limiting axis gets the
  *    target exactly, the other round-half-up(len * scale), at least 1; fill stretches;
  *  - without_enlargement: an enlarging resize keeps the input size (fill: per axis);
@@ -55,15 +56,17 @@ static expect model(const thumb_options *o, uint64_t W, uint64_t H) {
     if (!tw && !th) { tw = W; th = H; }
     else if (!tw) tw = rhu(W * th, H);
     else if (!th) th = rhu(H * tw, W);
+    /* one side given: it is exact, whatever the fit (sharp's meaning) - scale, no crop, no pad */
+    int fit = (!o->width != !o->height) ? THUMB_FIT_FILL : o->fit;
     /* scale factors as exact fractions: sx = tw/W, sy = th/H */
     int sx_bigger = tw * H > th * W;  /* tw/W > th/H */
     uint64_t rw, rh;
     int kept = 0;  /* without_enlargement stopped an enlargement */
-    if (o->fit == THUMB_FIT_FILL) {
+    if (fit == THUMB_FIT_FILL) {
         rw = tw; rh = th;
         if (o->without_enlargement) { if (rw > W) rw = W; if (rh > H) rh = H; }
     } else {
-        int use_max = o->fit == THUMB_FIT_COVER || o->fit == THUMB_FIT_OUTSIDE;
+        int use_max = fit == THUMB_FIT_COVER || fit == THUMB_FIT_OUTSIDE;
         int width_limits = use_max ? sx_bigger : !sx_bigger;
         if (tw * H == th * W) { rw = tw; rh = th; }
         else if (width_limits) { rw = tw; rh = rhu(H * tw, W); }
@@ -72,8 +75,8 @@ static expect model(const thumb_options *o, uint64_t W, uint64_t H) {
     }
     e.rw = rw; e.rh = rh;
     uint64_t cw = rw, ch = rh;
-    if (o->fit == THUMB_FIT_COVER) { cw = tw < rw ? tw : rw; ch = th < rh ? th : rh; }
-    else if (o->fit == THUMB_FIT_CONTAIN) {
+    if (fit == THUMB_FIT_COVER) { cw = tw < rw ? tw : rw; ch = th < rh ? th : rh; }
+    else if (fit == THUMB_FIT_CONTAIN) {
         /* pad to the box, unless without_enlargement kept a smaller input as it was */
         if (!kept) { cw = tw; ch = th; }
     }
