@@ -16,7 +16,14 @@
 struct thumb_ctx {
     char detail[256];
     int colour_stage;   /* test/bench hook, 0 = the library's choice; else 1 + THUMB_COLOUR_STAGE_* */
+    /* The last colour decision, kept for the next image with the same profile (uploads from
+     * one camera or phone share it): skips parsing, sRGB checks and building the transform. */
+    struct tcolour *colour_cache; /* NULL with colour_cached set: "no transform needed" */
+    uint64_t colour_key;
+    int colour_cached;
 };
+/* Release what a context caches (called by thumb_ctx_free). */
+THUMB_HIDDEN void thumb__colour_cache_clear(struct thumb_ctx *ctx);
 
 /* Record a formatted detail on ctx (may be NULL) and return code. */
 THUMB_HIDDEN int thumb__fail(thumb_ctx *ctx, int code, const char *fmt, ...)

@@ -21,7 +21,11 @@ const char *thumb_version_string(void) {
 int thumb_version_number(void) { return THUMB_VERSION_NUMBER; }
 
 thumb_ctx *thumb_ctx_new(void) { return calloc(1, sizeof(thumb_ctx)); }
-void thumb_ctx_free(thumb_ctx *ctx) { free(ctx); }
+void thumb_ctx_free(thumb_ctx *ctx) {
+    if (!ctx) return;
+    thumb__colour_cache_clear(ctx);
+    free(ctx);
+}
 void thumb_free(void *p) { free(p); }
 
 static void clear_detail(thumb_ctx *ctx) { if (ctx) ctx->detail[0] = '\0'; }
