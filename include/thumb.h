@@ -121,7 +121,8 @@ typedef struct thumb_options {
     int auto_orient;             /* 1: apply EXIF orientation (default); 0: ignore it */
 
     /* output */
-    int format;                  /* enum thumb_format: JPEG (default) or PNG */
+    int format;                  /* enum thumb_format: JPEG or PNG; default UNKNOWN = JPEG, except that
+                                  * thumb_thumbnail_file then follows the output name (.png -> PNG) */
     int quality;                 /* JPEG quality 1..100, default 80 */
     int progressive;             /* JPEG progressive / PNG Adam7 off; default 0 */
     int chroma;                  /* enum thumb_chroma, default 4:2:0 */

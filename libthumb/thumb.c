@@ -38,7 +38,7 @@ void thumb_options_init(thumb_options *o) {
     o->position = THUMB_POS_CENTRE;
     o->kernel = THUMB_KERNEL_LANCZOS3;
     o->auto_orient = 1;
-    o->format = THUMB_FORMAT_JPEG;
+    o->format = THUMB_FORMAT_UNKNOWN; /* JPEG, or from the output name in thumb_thumbnail_file */
     o->quality = 80;
     o->chroma = THUMB_CHROMA_420;
     o->optimize_coding = 1;

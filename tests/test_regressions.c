@@ -4,6 +4,8 @@
 #include "ref.h"
 
 #include <spng.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 /* Encode a grey gradient PNG of w x h with libspng. */
 static unsigned char *make_png(uint32_t w, uint32_t h, size_t *len) {
@@ -132,7 +134,42 @@ static void no_rgb_profile_in_grey_jpeg(void) {
     thumb_ctx_free(ctx);
 }
 
+/* thumb_thumbnail_file follows a .png output name, but thumb_options_init used to set JPEG
+ * explicitly, so callers who initialised their options always got JPEG in a .png file. */
+static void file_format_follows_name(void) {
+    char dir[] = "/tmp/thumb-regress-XXXXXX";
+    if (!mkdtemp(dir)) { TT_CHECK(0, "mkdtemp"); return; }
+    char out_png[256], out_jpg[256];
+    snprintf(out_png, sizeof out_png, "%s/a.png", dir);
+    snprintf(out_jpg, sizeof out_jpg, "%s/a.jpg", dir);
+    thumb_options opt;
+    thumb_options_init(&opt);
+    opt.width = 32;
+    opt.height = 32;
+    thumb_ctx *ctx = thumb_ctx_new();
+    thumb_info info;
+    const char *in = tt_corpus("photos/flowers.jpeg");
+    TT_CHECK(thumb_thumbnail_file(ctx, in, out_png, &opt) == THUMB_OK, "to .png: %s", thumb_ctx_detail(ctx));
+    thumb_info_init(&info);
+    TT_CHECK(thumb_info_file(ctx, out_png, NULL, &info) == THUMB_OK && info.format == THUMB_FORMAT_PNG,
+             ".png output is %s", thumb_format_name(info.format));
+    TT_CHECK(thumb_thumbnail_file(ctx, in, out_jpg, &opt) == THUMB_OK, "to .jpg");
+    thumb_info_init(&info);
+    TT_CHECK(thumb_info_file(ctx, out_jpg, NULL, &info) == THUMB_OK && info.format == THUMB_FORMAT_JPEG,
+             ".jpg output is %s", thumb_format_name(info.format));
+    opt.format = THUMB_FORMAT_JPEG; /* an explicit format wins over the name */
+    TT_CHECK(thumb_thumbnail_file(ctx, in, out_png, &opt) == THUMB_OK, "explicit JPEG");
+    thumb_info_init(&info);
+    TT_CHECK(thumb_info_file(ctx, out_png, NULL, &info) == THUMB_OK && info.format == THUMB_FORMAT_JPEG,
+             "explicit JPEG to a .png name gave %s", thumb_format_name(info.format));
+    unlink(out_png);
+    unlink(out_jpg);
+    rmdir(dir);
+    thumb_ctx_free(ctx);
+}
+
 int main(void) {
+    file_format_follows_name();
     no_rgb_profile_in_grey_jpeg();
     box_factor_capped();
     fidelity_shrink_on_load();
