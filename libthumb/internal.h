@@ -151,6 +151,15 @@ THUMB_HIDDEN int thumb__png_open(tdec **out, thumb_ctx *ctx, const thumb_options
  * PNG 1..4. Nothing but pixels is written: no EXIF, XMP, text or comments. */
 THUMB_HIDDEN int thumb__jpeg_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *pixels,
                                     uint32_t w, uint32_t h, int channels, size_t stride, tsink *sink);
+/* The JPEG encoder row by row, so the pipeline can feed it from the resampler without an
+ * output canvas. hold: a callback sink gets the whole file only from finish (nothing is
+ * written if decoding fails half way). After an error every call returns it; free always. */
+typedef struct jenc jenc;
+THUMB_HIDDEN int thumb__jpeg_enc_start(jenc **e, thumb_ctx *ctx, const thumb_options *opt, uint32_t w,
+                                       uint32_t h, int channels, tsink *sink, int hold);
+THUMB_HIDDEN int thumb__jpeg_enc_rows(jenc *e, const uint8_t *const *rows, uint32_t n);
+THUMB_HIDDEN int thumb__jpeg_enc_finish(jenc *e);
+THUMB_HIDDEN void thumb__jpeg_enc_free(jenc *e);
 THUMB_HIDDEN int thumb__png_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *pixels,
                                    uint32_t w, uint32_t h, int channels, size_t stride, tsink *sink);
 
@@ -209,6 +218,10 @@ THUMB_HIDDEN int tresize_push_row(tresize *r, const uint8_t *row);
 /* After the last row: produce the remaining output rows. */
 THUMB_HIDDEN int tresize_finish(tresize *r);
 THUMB_HIDDEN void tresize_free(tresize *r);
+/* Stream the output instead: every output row is written to out (one row, reused) and then
+ * passed to fn with its number; a non-zero return stops the resize with that code. */
+THUMB_HIDDEN void tresize_set_row_sink(tresize *r, int (*fn)(void *user, const uint8_t *row, uint32_t y),
+                                       void *user);
 
 /* ---------------------------------------------------------------- colour (lcms2) */
 

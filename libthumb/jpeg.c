@@ -790,32 +790,35 @@ static void jpeg_embed_srgb_profile(j_compress_ptr c, thumb_ctx *ctx)
     jpeg_write_icc_profile(c, icc, (unsigned)len);
 }
 
-typedef struct jenc {
+struct jenc {
     struct jpeg_compress_struct cinfo;
     jerr_mgr err;
     jdest dest;
     bool created;
-} jenc;
+    bool failed;                    /* sticky: every later call returns err.code */
+    tsink *final;                   /* deferred: the whole file goes here at the end */
+    tsink held;                     /* ... and is held here until then */
+};
 
-static void jenc_free(jenc *e)
+void thumb__jpeg_enc_free(jenc *e)
 {
     if (!e)
         return;
     if (e->created)
         jpeg_destroy_compress(&e->cinfo);
     free(e->dest.buf);
+    free(e->held.buf);
     free(e);
 }
 
-int thumb__jpeg_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *pixels,
-                       uint32_t w, uint32_t h, int channels, size_t stride, tsink *sink)
+int thumb__jpeg_enc_start(jenc **out, thumb_ctx *ctx, const thumb_options *opt, uint32_t w, uint32_t h,
+                          int channels, tsink *sink, int hold)
 {
-    if (!pixels || !sink || w == 0 || h == 0 || w > JPEG_MAX_DIMENSION || h > JPEG_MAX_DIMENSION)
+    *out = NULL;
+    if (!sink || w == 0 || h == 0 || w > JPEG_MAX_DIMENSION || h > JPEG_MAX_DIMENSION)
         return thumb__fail(ctx, THUMB_EINVAL, "jpeg: cannot encode %ux%u", (unsigned)w, (unsigned)h);
     if (channels != 1 && channels != 3)
         return thumb__fail(ctx, THUMB_EINVAL, "jpeg: cannot encode %d channels", channels);
-    if (stride < (size_t)w * (size_t)channels)
-        return thumb__fail(ctx, THUMB_EINVAL, "jpeg: stride %zu under one row", stride);
 
     /* heap, not stack: a longjmp target whose state survives without volatile games */
     jenc *e = calloc(1, sizeof *e);
@@ -823,18 +826,23 @@ int thumb__jpeg_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *
         free(e);
         return thumb__fail(ctx, THUMB_ENOMEM, "jpeg: out of memory");
     }
+    e->dest.sink = sink;
+    if (hold && sink->write) {
+        e->final = sink;
+        e->held = (tsink){.ctx = ctx};
+        e->dest.sink = &e->held;
+    }
     jerr_init(&e->err, ctx, NULL);
     e->cinfo.err = &e->err.pub;
     if (setjmp(e->err.jb)) {
         int code = e->err.code != THUMB_OK ? e->err.code : THUMB_ECORRUPT;
-        jenc_free(e);
+        thumb__jpeg_enc_free(e);
         return code;
     }
     jpeg_create_compress(&e->cinfo);
     e->created = true;
 
     j_compress_ptr c = &e->cinfo;
-    e->dest.sink = sink;
     e->dest.pub.init_destination = dest_init;
     e->dest.pub.empty_output_buffer = dest_empty;
     e->dest.pub.term_destination = dest_term;
@@ -868,17 +876,89 @@ int thumb__jpeg_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *
     /* An RGB profile in a greyscale JPEG is invalid (the profile's colour space must match). */
     if (opt->embed_srgb_profile && channels == 3)
         jpeg_embed_srgb_profile(c, ctx);
-    while (c->next_scanline < c->image_height) {
-        JSAMPROW rowp[16];
-        JDIMENSION n = 0;
-        while (n < 16 && c->next_scanline + n < c->image_height) {
-            /* libjpeg takes non-const rows but only reads them */
-            rowp[n] = (JSAMPROW)(uintptr_t)(pixels + (size_t)(c->next_scanline + n) * stride);
-            n++;
-        }
-        (void)jpeg_write_scanlines(c, rowp, n);
+    *out = e;
+    return THUMB_OK;
+}
+
+/* Outside the setjmp frame of its caller, so its locals are never clobbered. */
+static __attribute__((noinline)) void write_rows(j_compress_ptr c, const uint8_t *const *rows, uint32_t n)
+{
+    /* libjpeg takes non-const rows but only reads them */
+    JSAMPARRAY rp = (JSAMPARRAY)(uintptr_t)rows;
+    while (n > 0) {
+        JDIMENSION k = jpeg_write_scanlines(c, rp, n);
+        rp += k;
+        n -= k;
+    }
+}
+
+int thumb__jpeg_enc_rows(jenc *e, const uint8_t *const *rows, uint32_t n)
+{
+    if (e->failed)
+        return e->err.code;
+    if (setjmp(e->err.jb)) {
+        e->failed = true;
+        if (e->err.code == THUMB_OK)
+            e->err.code = THUMB_ECORRUPT;
+        return e->err.code;
+    }
+    j_compress_ptr c = &e->cinfo;
+    if (n > c->image_height - c->next_scanline) {
+        e->failed = true;
+        return e->err.code = thumb__fail(e->err.ctx, THUMB_EINVAL, "jpeg: more than %u rows",
+                                         (unsigned)c->image_height);
+    }
+    write_rows(c, rows, n);
+    return THUMB_OK;
+}
+
+int thumb__jpeg_enc_finish(jenc *e)
+{
+    if (e->failed)
+        return e->err.code;
+    if (setjmp(e->err.jb)) {
+        e->failed = true;
+        if (e->err.code == THUMB_OK)
+            e->err.code = THUMB_ECORRUPT;
+        return e->err.code;
+    }
+    j_compress_ptr c = &e->cinfo;
+    if (c->next_scanline != c->image_height) {
+        e->failed = true;
+        return e->err.code = thumb__fail(e->err.ctx, THUMB_EINVAL, "jpeg: got %u of %u rows",
+                                         (unsigned)c->next_scanline, (unsigned)c->image_height);
     }
     jpeg_finish_compress(c);
-    jenc_free(e);
+    if (e->final) {
+        int rc = tsink_write(e->final, e->held.buf, e->held.len);
+        if (rc != THUMB_OK) {
+            e->failed = true;
+            return e->err.code = rc;
+        }
+    }
     return THUMB_OK;
+}
+
+int thumb__jpeg_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *pixels,
+                       uint32_t w, uint32_t h, int channels, size_t stride, tsink *sink)
+{
+    if (!pixels || !sink || w == 0 || h == 0 || w > JPEG_MAX_DIMENSION || h > JPEG_MAX_DIMENSION)
+        return thumb__fail(ctx, THUMB_EINVAL, "jpeg: cannot encode %ux%u", (unsigned)w, (unsigned)h);
+    if (channels != 1 && channels != 3)
+        return thumb__fail(ctx, THUMB_EINVAL, "jpeg: cannot encode %d channels", channels);
+    if (stride < (size_t)w * (size_t)channels)
+        return thumb__fail(ctx, THUMB_EINVAL, "jpeg: stride %zu under one row", stride);
+    jenc *e;
+    int rc = thumb__jpeg_enc_start(&e, ctx, opt, w, h, channels, sink, 0);
+    for (uint32_t y = 0; rc == THUMB_OK && y < h; y += 16) {
+        const uint8_t *rowp[16];
+        uint32_t n = h - y < 16 ? h - y : 16;
+        for (uint32_t i = 0; i < n; i++)
+            rowp[i] = pixels + (size_t)(y + i) * stride;
+        rc = thumb__jpeg_enc_rows(e, rowp, n);
+    }
+    if (rc == THUMB_OK)
+        rc = thumb__jpeg_enc_finish(e);
+    thumb__jpeg_enc_free(e);
+    return rc;
 }

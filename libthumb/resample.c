@@ -45,6 +45,8 @@ struct tresize {
     size_t out_stride;
     uint32_t in_y, next_out;
     int error;
+    int (*row_fn)(void *user, const uint8_t *row, uint32_t y);
+    void *row_user;
 };
 
 /* ---------------------------------------------------------------- weights */
@@ -405,7 +407,7 @@ static void emit_row(tresize *r, uint32_t j)
     for (uint32_t t = 0; t < n; t++)
         r->rows[t] = r->ring + (size_t)((s + t) % r->R) * r->ring_stride;
     const int16_t *w = r->yw.w + (size_t)j * r->yw.wstride;
-    uint8_t *dst = r->out + (size_t)j * r->out_stride;
+    uint8_t *dst = r->row_fn ? r->out : r->out + (size_t)j * r->out_stride;
     const size_t len = (size_t)r->out_w * r->wc;
 
     if (r->fast) { /* ring rows are already in the output layout */
@@ -495,9 +497,19 @@ int tresize_push_row(tresize *r, const uint8_t *row)
                         r->xw.start, r->xw.n, r->xw.w, r->xw.wstride, r->wc);
     }
     if (group_end)
-        while (r->next_out < r->out_h && r->yemit[r->next_out] <= ry)
-            emit_row(r, r->next_out++);
+        while (r->next_out < r->out_h && r->yemit[r->next_out] <= ry) {
+            emit_row(r, r->next_out);
+            if (r->row_fn && (r->error = r->row_fn(r->row_user, r->out, r->next_out)) != THUMB_OK)
+                return r->error;
+            r->next_out++;
+        }
     return THUMB_OK;
+}
+
+void tresize_set_row_sink(tresize *r, int (*fn)(void *user, const uint8_t *row, uint32_t y), void *user)
+{
+    r->row_fn = fn;
+    r->row_user = user;
 }
 
 int tresize_finish(tresize *r)
