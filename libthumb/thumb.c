@@ -250,11 +250,17 @@ static void convert_row(const uint8_t *s, int sc, uint8_t *d, int dc, uint32_t n
 
 /* ---------------------------------------------------------------- the pipeline */
 
+static int enc_row(void *enc, const uint8_t *row, uint32_t y) {
+    (void)y;
+    return thumb__jpeg_enc_rows(enc, &row, 1);
+}
+
 static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *sink) {
     thumb_options opt;
     tdec *d = NULL;
     tresize *rs = NULL;
     tcolour *col = NULL;
+    jenc *enc = NULL;
     uint8_t *img = NULL, *canvas = NULL, *colrow = NULL;
     int rc = thumb__options_copy(ctx, opt_in, &opt);
     if (rc) return rc;
@@ -300,9 +306,12 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
         rc = thumb__fail(ctx, THUMB_ELIMIT_OUTPUT, "output too large");
         goto done;
     }
-    canvas = malloc(canvas_size ? canvas_size : 1);
-    if (!canvas) { rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %zu-byte output", canvas_size); goto done; }
     int direct = plan.orientation == 1 && !padded && oc == ch;
+    /* JPEG out with nothing to do after resizing: rows go from the resampler straight into the
+     * encoder, with no canvas (for 512x512, 0.8 MB of fresh pages per call: ~1 ms here). */
+    int streamed = direct && opt.format == THUMB_FORMAT_JPEG && !(col && !col_decode);
+    canvas = malloc(streamed ? canvas_stride : canvas_size ? canvas_size : 1);
+    if (!canvas) { rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %zu-byte output", canvas_size); goto done; }
     if (!direct) {
         img = malloc(img_size ? img_size : 1);
         if (!img) { rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %zu-byte output", img_size); goto done; }
@@ -314,6 +323,11 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     thumb__plan_axis_map(&plan.y, d->scale_num, d->y0, &ay.first, &ay.step);
     rc = tresize_new(&rs, ctx, ch, plan.kernel, &ax, &ay, direct ? canvas : img, direct ? canvas_stride : img_stride);
     if (rc) goto done;
+    if (streamed) {
+        rc = thumb__jpeg_enc_start(&enc, ctx, &opt, plan.canvas_w, plan.canvas_h, oc, sink, 1);
+        if (rc) goto done;
+        tresize_set_row_sink(rs, enc_row, enc);
+    }
     for (uint32_t y = 0; y < d->h; y++) {
         const uint8_t *row;
         rc = d->ops->next_row(d, &row);
@@ -330,6 +344,10 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     /* The decoder is done with the input; release it before encoding. */
     d->ops->destroy(d);
     d = NULL;
+    if (streamed) {
+        rc = thumb__jpeg_enc_finish(enc);
+        goto done;
+    }
     if (col && !col_decode) {
         uint8_t *base = direct ? canvas : img;
         size_t stride = direct ? canvas_stride : img_stride;
@@ -369,6 +387,7 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
         rc = thumb__jpeg_encode(ctx, &opt, canvas, plan.canvas_w, plan.canvas_h, oc, canvas_stride, sink);
 
 done:
+    thumb__jpeg_enc_free(enc);
     tresize_free(rs);
     thumb__colour_free(col);
     free(colrow);
