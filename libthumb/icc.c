@@ -266,7 +266,7 @@ int thumb__colour_new(tcolour **out, thumb_ctx *ctx, const thumb_options *opt, c
  * 3x3 matrix to sRGB's linear primaries (both D50-adapted, as the profiles store them: the
  * relative colorimetric result lcms2 computes for two matrix/shaper profiles, whose black
  * points are both 0 so BPC changes nothing), clip, encode through a table. Equal to lcms2's
- * double-precision result within 1 level (tests/test_colour.c checks 2). */
+ * double-precision result within 2 levels (tests/test_colour.c). */
 static struct ms_path *ms_build(cmsHPROFILE in, cmsHPROFILE dst) {
     static const cmsTagSignature col[3] = {cmsSigRedColorantTag, cmsSigGreenColorantTag, cmsSigBlueColorantTag};
     static const cmsTagSignature trc[3] = {cmsSigRedTRCTag, cmsSigGreenTRCTag, cmsSigBlueTRCTag};
