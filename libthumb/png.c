@@ -20,6 +20,7 @@ typedef struct png_walk {
     uint32_t max_len;        /* max_png_chunk_size */
     uint32_t over_len;       /* length of the chunk that broke max_len, 0 if none */
     bool over_count, stopped;
+    uint64_t iend_end;       /* offset just past IEND's CRC, 0 until IEND is seen */
 } png_walk;
 
 typedef struct png_dec {
@@ -66,6 +67,7 @@ static bool png_walk_feed(png_walk *w, const uint8_t *buf, size_t n) {
         }
         w->next = w->pos + len + 4; /* data and CRC */
         if (memcmp(w->hdr + 4, "IEND", 4) == 0) {
+            w->iend_end = w->next;
             w->stopped = true; /* what follows IEND is not PNG (appended ZIP/HTML polyglots): never parse it */
             break;
         }
@@ -74,6 +76,7 @@ static bool png_walk_feed(png_walk *w, const uint8_t *buf, size_t n) {
         else if ((w->hdr[4] & 0x20) && ++w->count > w->limit) w->over_count = true;
         if (w->over_len || w->over_count) w->stopped = true;
     }
+    w->pos += n; /* bytes after the walk stopped still count as seen */
     return w->over_len || w->over_count;
 }
 
@@ -369,12 +372,39 @@ static int png_start(tdec *d, const tdec_request *req) {
     return THUMB_OK;
 }
 
+/* libspng 0.7.3 stops at IEND's type and never reads its CRC, so a file cut inside those last
+ * four bytes passed as whole. Once IEND has been reached, its CRC must be there. */
+static int png_check_iend(png_dec *p) {
+    tdec *d = &p->base;
+    png_walk *w = &p->walk;
+    if (!w->iend_end) return THUMB_OK; /* IEND was not walked: libspng has already judged the end */
+    if (d->src->mem) {
+        if (w->iend_end > d->src->mem_len)
+            return p->error = thumb__fail(d->ctx, THUMB_ETRUNCATED, "png: the file ends inside IEND's CRC");
+        return THUMB_OK;
+    }
+    /* Stream: read what libspng left of the CRC (the walker has seen every byte read so far). */
+    uint8_t tail[4];
+    while (w->pos < w->iend_end) {
+        size_t want = (size_t)(w->iend_end - w->pos);
+        if (want > sizeof tail) want = sizeof tail;
+        int64_t n = tsrc_read(d->src, tail, want);
+        if (n < 0) return p->error = thumb__fail(d->ctx, d->src->error ? d->src->error : THUMB_EIO, "png: reading input failed");
+        if (n == 0) return p->error = thumb__fail(d->ctx, THUMB_ETRUNCATED, "png: the file ends inside IEND's CRC");
+        w->pos += (uint64_t)n;
+    }
+    return THUMB_OK;
+}
+
 /* One libspng row into p->raw. SPNG_EOI is its success code for the last row; after it, the
- * chunks up to IEND are read too, so a file cut after its image data (no IEND, a torn CRC)
+ * chunks up to IEND are read too, and IEND's CRC, so a file cut after its image data (no IEND, a torn CRC)
  * fails as truncated instead of passing as whole. */
 static int png_decode_one(png_dec *p) {
     int ret = spng_decode_row(p->sp, p->raw, p->raw_len);
-    if (ret == SPNG_EOI) ret = spng_decode_chunks(p->sp);
+    if (ret == SPNG_EOI) {
+        ret = spng_decode_chunks(p->sp);
+        if (!ret) return png_check_iend(p);
+    }
     if (ret) return p->error = png_fail(&p->base, ret);
     return THUMB_OK;
 }

@@ -168,7 +168,44 @@ static void file_format_follows_name(void) {
     thumb_ctx_free(ctx);
 }
 
+static int64_t buf_read(void *user, void *dst, size_t n) {
+    struct { const unsigned char *p; size_t len, pos; } *b = user;
+    size_t left = b->len - b->pos;
+    if (n > left) n = left;
+    if (n > 7) n = 7; /* small reads: the stream path must not depend on read sizes */
+    memcpy(dst, b->p + b->pos, n);
+    b->pos += n;
+    return (int64_t)n;
+}
+static int discard_write(void *user, const void *p, size_t n) { (void)user; (void)p; (void)n; return 0; }
+
+/* libspng never reads IEND's CRC, so a PNG cut inside its last four bytes decoded as whole. */
+static void png_cut_inside_iend_crc(void) {
+    size_t len = 0;
+    unsigned char *png = tt_read_file(tt_corpus("photos/coffee.png"), &len);
+    if (!png) { TT_CHECK(0, "read coffee.png"); return; }
+    thumb_options opt;
+    thumb_options_init(&opt);
+    opt.width = 32;
+    opt.height = 32;
+    thumb_ctx *ctx = thumb_ctx_new();
+    for (size_t cut = 0; cut <= 4; cut++) {
+        void *out = NULL;
+        size_t out_len = 0;
+        int want = cut ? THUMB_ETRUNCATED : THUMB_OK;
+        int rc = thumb_thumbnail_mem(ctx, png, len - cut, &opt, &out, &out_len);
+        TT_CHECK(rc == want, "memory, %zu bytes cut: %s", cut, thumb_error_name(rc));
+        thumb_free(out);
+        struct { const unsigned char *p; size_t len, pos; } b = {png, len - cut, 0};
+        rc = thumb_thumbnail_stream(ctx, buf_read, &b, &opt, discard_write, NULL);
+        TT_CHECK(rc == want, "stream, %zu bytes cut: %s", cut, thumb_error_name(rc));
+    }
+    thumb_ctx_free(ctx);
+    free(png);
+}
+
 int main(void) {
+    png_cut_inside_iend_crc();
     file_format_follows_name();
     no_rgb_profile_in_grey_jpeg();
     box_factor_capped();
