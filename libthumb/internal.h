@@ -21,7 +21,14 @@ struct thumb_ctx {
     struct tcolour *colour_cache; /* NULL with colour_cached set: "no transform needed" */
     uint64_t colour_key;
     int colour_cached;
+    /* The resampler's last two weight tables (thumbnails of one size from one camera share
+     * them): handed back by tresize_free, taken again by tresize_new. Only contexts made by
+     * thumb_ctx_new cache (cache_weights); thumb_ctx_free releases them. */
+    int cache_weights;
+    struct tr_wcache *weights;
 };
+/* Release the resampler's cached weight tables (called by thumb_ctx_free). */
+THUMB_HIDDEN void thumb__resample_cache_clear(struct thumb_ctx *ctx);
 /* Release what a context caches (called by thumb_ctx_free). */
 THUMB_HIDDEN void thumb__colour_cache_clear(struct thumb_ctx *ctx);
 

@@ -54,6 +54,9 @@ void thumb__jf_quant_init(jf_quant *q, const uint16_t quantval[64])
         q->recip[i] = fq;
         q->corr[i] = c;
         q->shift[i] = (uint32_t)r;
+        q->recip16[i] = (uint16_t)fq;
+        q->corr16[i] = (uint16_t)c;
+        q->scale16[i] = (uint16_t)(1u << (32 - r));
     }
 }
 
@@ -158,6 +161,8 @@ int thumb__jf_huff_table(const uint32_t freq_in[256], uint8_t bits_out[17], uint
 
 /* ---------------------------------------------------------------- the encoder front end */
 
+#define JF_SLACK 16 /* fdct_quant may read 8 bytes past a row's last block */
+
 struct jf_enc {
     const jf_kernels *k;
     int ncomp;
@@ -222,7 +227,7 @@ int thumb__jf_enc_new(jf_enc **out, struct jpeg_compress_struct *c, uint32_t w, 
     f->wpad = f->mcus_x * 8u * (uint32_t)maxh;
     f->strip_h = 8u * (uint32_t)maxv;
     for (int ci = 0; ci < f->ncomp; ci++) {
-        if (!(f->plane[ci] = malloc((size_t)f->strip_h * f->wpad)))
+        if (!(f->plane[ci] = malloc((size_t)f->strip_h * f->wpad + JF_SLACK)))
             return THUMB_ENOMEM;
         f->wib[ci] = div_up(w * (uint32_t)f->hs[ci], 8u * (uint32_t)maxh);
         f->hib[ci] = div_up(h * (uint32_t)f->vs[ci], 8u * (uint32_t)maxv);
@@ -232,7 +237,7 @@ int thumb__jf_enc_new(jf_enc **out, struct jpeg_compress_struct *c, uint32_t w, 
             return THUMB_EINVAL;
         thumb__jf_quant_init(&f->quant[ci], qt->quantval);
     }
-    if (f->f == 2 && !(f->sub = malloc((size_t)8 * (f->wpad / 2))))
+    if (f->f == 2 && !(f->sub = malloc((size_t)8 * (f->wpad / 2) + JF_SLACK)))
         return THUMB_ENOMEM;
 
     /* the coefficient arrays, whole-image (libjpeg's optimize_coding keeps the same) */
@@ -281,12 +286,9 @@ static void strip_code(jf_enc *f, uint32_t real_rows)
             if (brow >= f->hib[ci])
                 break;
             JBLOCKROW row = f->blocks[ci][brow];
-            const uint8_t *src = p + (size_t)by * 8 * stride;
-            for (uint32_t bx = 0; bx < f->wib[ci]; bx++) {
-                int16_t *blk = row[bx];
-                k->fdct_quant(src + (size_t)bx * 8, stride, &f->quant[ci], blk);
-                k->ac_stats(blk, ac);
-            }
+            k->fdct_quant(p + (size_t)by * 8 * stride, stride, &f->quant[ci], row[0], f->wib[ci]);
+            for (uint32_t bx = 0; bx < f->wib[ci]; bx++)
+                k->ac_stats(row[bx], ac);
         }
     }
     for (uint32_t mx = 0; mx < f->mcus_x; mx++) {

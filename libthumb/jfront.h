@@ -23,6 +23,9 @@ typedef struct jf_quant {
     uint32_t recip[64];
     uint32_t corr[64];
     uint32_t shift[64];
+    /* the same as libjpeg's SIMD quantisers do it in 16 bits (shift >= 18 here):
+     * q = (((|x| + corr) * recip) >> 16) * scale >> 16 with scale = 2^(32 - shift) */
+    uint16_t recip16[64], corr16[64], scale16[64];
 } jf_quant;
 
 typedef struct jf_kernels {
@@ -30,9 +33,10 @@ typedef struct jf_kernels {
     void (*rgb_ycc)(const uint8_t *rgb, uint8_t *y, uint8_t *cb, uint8_t *cr, size_t n);
     /* 2x2 reduce of two rows into n samples: (a + b + c + d + bias) >> 2, bias 1, 2, 1, 2, ... */
     void (*down2)(const uint8_t *r0, const uint8_t *r1, uint8_t *out, size_t n);
-    /* One 8x8 block of samples (rows stride apart): level shift, islow FDCT, quantise;
-     * out in natural (row-major) order. */
-    void (*fdct_quant)(const uint8_t *src, size_t stride, const jf_quant *q, int16_t *out);
+    /* n 8x8 blocks side by side (block i at src + 8 i, rows stride apart): level shift, islow
+     * FDCT, quantise; block i to out + 64 i in natural (row-major) order. Up to 8 bytes past
+     * the last block's rows may be read. */
+    void (*fdct_quant)(const uint8_t *src, size_t stride, const jf_quant *q, int16_t *out, size_t n);
     /* Add the AC symbols of one quantised block (natural order) to counts[0..255]:
      * run/size pairs in zig-zag order, ZRL (0xF0) per 16 zeros before a value, EOB (0x00). */
     void (*ac_stats)(const int16_t *blk, uint32_t *counts);

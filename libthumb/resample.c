@@ -19,8 +19,24 @@ typedef struct tr_axis_w {
     uint32_t groups;
 } tr_axis_w;
 
+/* A weight table kept in the context, with what it was built from. */
+#define TR_WCACHE_SLOTS 2
+typedef struct tr_wslot {
+    bool used;
+    int kernel;
+    uint32_t len, out;
+    double first, step;
+    tr_axis_w a;
+} tr_wslot;
+struct tr_wcache {
+    tr_wslot slot[TR_WCACHE_SLOTS];
+    unsigned next;     /* slot to replace next */
+};
+
 struct tresize {
     thumb_ctx *ctx;
+    int kernel;
+    tresize_axis ax, ay; /* as built, for the cache key (ax.in_len / ay.in_len: reduced lengths) */
     const tr_kernels *k;
     int ch, wc;
     int rc;            /* samples per pixel in the ring: ch on the fast path, else wc */
@@ -229,10 +245,61 @@ static int build_vw(thumb_ctx *ctx, tr_axis_w *a, uint32_t out_w)
 
 /* ---------------------------------------------------------------- setup */
 
+/* ---------------------------------------------------------------- weight cache */
+
+static bool wslot_match(const tr_wslot *s, int kernel, uint32_t len, const tresize_axis *ax)
+{
+    return s->used && s->kernel == kernel && s->len == len && s->out == ax->out_len &&
+           memcmp(&s->first, &ax->first, sizeof s->first) == 0 && memcmp(&s->step, &ax->step, sizeof s->step) == 0;
+}
+
+/* Take a cached table for this axis (the slot gives it up), or build one. */
+static int axis_get(thumb_ctx *ctx, tr_axis_w *a, int kernel, uint32_t len, const tresize_axis *ax)
+{
+    struct tr_wcache *c = ctx ? ctx->weights : NULL;
+    for (int i = 0; c && i < TR_WCACHE_SLOTS; i++)
+        if (wslot_match(&c->slot[i], kernel, len, ax)) {
+            *a = c->slot[i].a;
+            memset(&c->slot[i], 0, sizeof c->slot[i]);
+            return THUMB_OK;
+        }
+    return axis_build(ctx, a, kernel, len, ax);
+}
+
+/* Give a table back to the context's cache (or free it when the context does not cache). */
+static void axis_put(thumb_ctx *ctx, tr_axis_w *a, int kernel, uint32_t len, const tresize_axis *ax)
+{
+    if (!a->start || !ctx || !ctx->cache_weights || (!ctx->weights && !(ctx->weights = calloc(1, sizeof *ctx->weights)))) {
+        axis_free(a);
+        return;
+    }
+    struct tr_wcache *c = ctx->weights;
+    tr_wslot *s = &c->slot[c->next];
+    c->next = (c->next + 1) % TR_WCACHE_SLOTS;
+    axis_free(&s->a);
+    *s = (tr_wslot){.used = true, .kernel = kernel, .len = len, .out = ax->out_len, .first = ax->first,
+                    .step = ax->step, .a = *a};
+    memset(a, 0, sizeof *a);
+}
+
+void thumb__resample_cache_clear(thumb_ctx *ctx)
+{
+    if (!ctx || !ctx->weights)
+        return;
+    for (int i = 0; i < TR_WCACHE_SLOTS; i++)
+        axis_free(&ctx->weights->slot[i].a);
+    free(ctx->weights);
+    ctx->weights = NULL;
+}
+
 void tresize_free(tresize *r)
 {
     if (!r)
         return;
+    if (r->error == THUMB_OK && r->xw.start && r->yw.start) {
+        axis_put(r->ctx, &r->yw, r->kernel, r->rh, &r->ay);
+        axis_put(r->ctx, &r->xw, r->kernel, r->rw, &r->ax);
+    }
     axis_free(&r->xw);
     axis_free(&r->yw);
     free(r->yemit);
@@ -316,14 +383,19 @@ int tresize_new_with(tresize **out_r, thumb_ctx *ctx, int channels, int kernel,
     r->out = out;
     r->out_stride = out_stride;
 
-    if ((rc = axis_build(ctx, &r->xw, kernel, r->rw, x)) || (rc = axis_build(ctx, &r->yw, kernel, r->rh, y))) {
+    r->kernel = kernel;
+    r->ax = *x;
+    r->ay = *y;
+    if ((rc = axis_get(ctx, &r->xw, kernel, r->rw, x)) || (rc = axis_get(ctx, &r->yw, kernel, r->rh, y))) {
+        r->error = rc;
         tresize_free(r);
         return rc;
     }
 
     r->fast = !r->alpha && r->kx == 1 && r->ky == 1;
     r->rc = r->fast ? r->ch : r->wc;
-    if (r->fast && r->ch == 3 && (rc = build_vw(ctx, &r->xw, r->out_w))) {
+    if (r->fast && r->ch == 3 && !r->xw.vw && (rc = build_vw(ctx, &r->xw, r->out_w))) {
+        r->error = rc;
         tresize_free(r);
         return rc;
     }

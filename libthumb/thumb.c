@@ -20,10 +20,15 @@ const char *thumb_version_string(void) {
 }
 int thumb_version_number(void) { return THUMB_VERSION_NUMBER; }
 
-thumb_ctx *thumb_ctx_new(void) { return calloc(1, sizeof(thumb_ctx)); }
+thumb_ctx *thumb_ctx_new(void) {
+    thumb_ctx *ctx = calloc(1, sizeof(thumb_ctx));
+    if (ctx) ctx->cache_weights = 1;
+    return ctx;
+}
 void thumb_ctx_free(thumb_ctx *ctx) {
     if (!ctx) return;
     thumb__colour_cache_clear(ctx);
+    thumb__resample_cache_clear(ctx);
     free(ctx);
 }
 void thumb_free(void *p) { free(p); }

@@ -9,6 +9,7 @@
 #include "jfront.h"
 #include "tt.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -295,15 +296,24 @@ static void test_kernels(void)
             qv[i] = (uint16_t)(qk == 0 ? 1 : qk == 1 ? 255 : qk == 2 ? 1 + rnd() % 255 : 1u << (rnd() % 8));
         jf_quant q;
         thumb__jf_quant_init(&q, qv);
-        uint8_t px[8 * 11];
-        int pk = (int)(rnd() % 4);
-        for (int i = 0; i < 8 * 11; i++)
+        /* three blocks side by side (stride 24, 8 bytes slack): random, stripes, checkers, noise
+         * bits, and the sign pattern of one DCT basis function (the extreme for its output) */
+        uint8_t px[8 * 24 + 8];
+        int pk = (int)(rnd() % 5), basis = (int)(rnd() % 64), inv = (int)(rnd() % 2);
+        for (int i = 0; i < 8 * 24 + 8; i++) {
+            int r = i / 24 % 8, c = i % 24 % 8;
+            double cu = cos((2 * c + 1) * (basis % 8) * 3.14159265358979 / 16);
+            double cv = cos((2 * r + 1) * (basis / 8) * 3.14159265358979 / 16);
             px[i] = pk == 0 ? (uint8_t)rnd() : pk == 1 ? (uint8_t)((i & 1) ? 255 : 0)
-                  : pk == 2 ? (uint8_t)(((i % 11) ^ (i / 11)) & 1 ? 255 : 0) : (uint8_t)(rnd() & 1 ? 255 : 0);
-        int16_t c0[64], c1[64];
-        s->fdct_quant(px, 11, &q, c0);
-        v->fdct_quant(px, 11, &q, c1);
-        bad += memcmp(c0, c1, sizeof c0) != 0;
+                  : pk == 2 ? (uint8_t)(((i % 24) ^ (i / 24)) & 1 ? 255 : 0)
+                  : pk == 3 ? (uint8_t)(rnd() & 1 ? 255 : 0)
+                            : (uint8_t)(((cu * cv >= 0) ^ inv) ? 255 : 0);
+        }
+        int16_t c0[3 * 64], c1[3 * 64];
+        size_t nb = 1 + rnd() % 3;
+        s->fdct_quant(px, 24, &q, c0, nb);
+        v->fdct_quant(px, 24, &q, c1, nb);
+        bad += memcmp(c0, c1, nb * 64 * sizeof(int16_t)) != 0;
         uint32_t n0[256] = {0}, n1[256] = {0};
         int16_t blk[64];
         int density = (int)(rnd() % 65);

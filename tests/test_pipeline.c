@@ -1346,6 +1346,50 @@ static void test_api(void) {
     free(png);
 }
 
+/* One context for a run of different jobs (the resampler keeps its last weight tables in it):
+ * every output must equal the same job on a fresh context, byte for byte. */
+static void test_ctx_reuse(void) {
+    static const char *files[] = {"photos/flowers.jpeg", "photos/2569067123_aca715a2ee_o.jpg"};
+    static const struct { uint32_t w, h; int fit, kernel, format; } jobs[] = {
+        {512, 512, THUMB_FIT_COVER, THUMB_KERNEL_LANCZOS3, THUMB_FORMAT_JPEG},
+        {512, 512, THUMB_FIT_COVER, THUMB_KERNEL_LANCZOS3, THUMB_FORMAT_PNG},
+        {300, 200, THUMB_FIT_CONTAIN, THUMB_KERNEL_LANCZOS3, THUMB_FORMAT_PNG},
+        {512, 512, THUMB_FIT_COVER, THUMB_KERNEL_CUBIC, THUMB_FORMAT_JPEG},
+        {512, 512, THUMB_FIT_COVER, THUMB_KERNEL_LANCZOS3, THUMB_FORMAT_JPEG},
+        {64, 64, THUMB_FIT_FILL, THUMB_KERNEL_LINEAR, THUMB_FORMAT_PNG},
+        {512, 512, THUMB_FIT_COVER, THUMB_KERNEL_LANCZOS3, THUMB_FORMAT_JPEG},
+    };
+    thumb_ctx *ctx = thumb_ctx_new();
+    TT_CHECK(ctx != NULL, "thumb_ctx_new");
+    if (!ctx) return;
+    int same = 0, runs = 0;
+    for (int round = 0; round < 2; round++)
+        for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+            size_t len;
+            uint8_t *data = load(files[f], &len);
+            if (!data) continue;
+            for (size_t j = 0; j < sizeof jobs / sizeof jobs[0]; j++) {
+                thumb_options o = opts(jobs[j].w, jobs[j].h, jobs[j].format);
+                o.fit = jobs[j].fit;
+                o.kernel = jobs[j].kernel;
+                void *out = NULL;
+                size_t n = 0;
+                int rc = thumb_thumbnail_mem(ctx, data, len, &o, &out, &n);
+                result fresh = run_mem(data, len, &o);
+                runs++;
+                int ok = rc == THUMB_OK && fresh.rc == THUMB_OK && n == fresh.len && memcmp(out, fresh.out, n) == 0;
+                same += ok;
+                TT_CHECK(ok, "%s job %zu round %d: reused context %d (%zu B) vs fresh %d (%zu B)", files[f], j, round,
+                         rc, n, fresh.rc, fresh.len);
+                thumb_free(out);
+                result_free(&fresh);
+            }
+            free(data);
+        }
+    fprintf(stderr, "context reuse: %d of %d outputs identical to a fresh context's\n", same, runs);
+    thumb_ctx_free(ctx);
+}
+
 int main(int argc, char **argv) {
     /* optional: run one part by name */
     const char *only = argc > 1 ? argv[1] : NULL;
@@ -1362,6 +1406,7 @@ int main(int argc, char **argv) {
     PART(test_limits);
     PART(test_truncation);
     PART(test_threads);
+    PART(test_ctx_reuse);
 #undef PART
     return tt_report(__FILE__);
 }

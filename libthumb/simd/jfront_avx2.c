@@ -18,6 +18,11 @@ static AVX2 inline void store8(uint8_t *out, __m256i v)
     _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(w, w));
 }
 
+/* Y  = 19595 R + 38470 G + 7471 B + 2^15, with 38470 G = 22086 G + 16384 G (madd takes int16);
+ * Cb = -11059 R - 21709 G + 32768 B + (128 << 16) + 2^15 - 1, the 32768 B as B << 15;
+ * Cr = 32768 R - 27439 G - 5329 B + the same offset. Exact int32 sums, as jccolor.c's tables. */
+#define PAIR(a, b) _mm256_set1_epi32((int)(((uint32_t)(uint16_t)(int16_t)(a)) | ((uint32_t)(uint16_t)(int16_t)(b) << 16)))
+
 static AVX2 void rgb_ycc_avx2(const uint8_t *rgb, uint8_t *y, uint8_t *cb, uint8_t *cr, size_t n)
 {
     /* 8 pixels = 24 bytes: 16 from p, 8 from p + 16; R, G, B picked into the low 8 bytes */
@@ -27,25 +32,24 @@ static AVX2 void rgb_ycc_avx2(const uint8_t *rgb, uint8_t *y, uint8_t *cb, uint8
     const __m128i r_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m128i g_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 0, 3, 6, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m128i b_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 1, 4, 7, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m256i yr = _mm256_set1_epi32(JF_FIX(0.29900)), yg = _mm256_set1_epi32(JF_FIX(0.58700)),
-                  yb = _mm256_set1_epi32(JF_FIX(0.11400)), yoff = _mm256_set1_epi32(1 << 15);
-    const __m256i cbr = _mm256_set1_epi32(-JF_FIX(0.16874)), cbg = _mm256_set1_epi32(-JF_FIX(0.33126)),
-                  half = _mm256_set1_epi32(JF_FIX(0.5)), coff = _mm256_set1_epi32((128 << 16) + (1 << 15) - 1);
-    const __m256i crg = _mm256_set1_epi32(-JF_FIX(0.41869)), crb = _mm256_set1_epi32(-JF_FIX(0.08131));
+    const __m256i y_rg = PAIR(JF_FIX(0.29900), JF_FIX(0.58700) - 16384), y_bg = PAIR(JF_FIX(0.11400), 16384);
+    const __m256i cb_rg = PAIR(-JF_FIX(0.16874), -JF_FIX(0.33126)), cr_gb = PAIR(-JF_FIX(0.41869), -JF_FIX(0.08131));
+    const __m256i yoff = _mm256_set1_epi32(1 << 15), coff = _mm256_set1_epi32((128 << 16) + (1 << 15) - 1);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const uint8_t *p = rgb + 3 * i;
         __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i hi = _mm_loadl_epi64((const __m128i *)(const void *)(p + 16));
-        __m256i r = _mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi)));
-        __m256i g = _mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi)));
-        __m256i b = _mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi)));
-        __m256i vy = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(r, yr), _mm256_mullo_epi32(g, yg)),
-                                      _mm256_add_epi32(_mm256_mullo_epi32(b, yb), yoff));
-        __m256i vcb = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(r, cbr), _mm256_mullo_epi32(g, cbg)),
-                                       _mm256_add_epi32(_mm256_mullo_epi32(b, half), coff));
-        __m256i vcr = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(r, half), _mm256_mullo_epi32(g, crg)),
-                                       _mm256_add_epi32(_mm256_mullo_epi32(b, crb), coff));
+        __m128i r8 = _mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi));
+        __m128i g8 = _mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi));
+        __m128i b8 = _mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi));
+        __m256i rg = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(r8, g8)); /* R0 G0 R1 G1 ... as int16 */
+        __m256i bg = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(b8, g8));
+        __m256i gb = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(g8, b8));
+        __m256i r32 = _mm256_cvtepu8_epi32(r8), b32 = _mm256_cvtepu8_epi32(b8);
+        __m256i vy = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(rg, y_rg), _mm256_madd_epi16(bg, y_bg)), yoff);
+        __m256i vcb = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(rg, cb_rg), _mm256_slli_epi32(b32, 15)), coff);
+        __m256i vcr = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(gb, cr_gb), _mm256_slli_epi32(r32, 15)), coff);
         store8(y + i, _mm256_srai_epi32(vy, 16));
         store8(cb + i, _mm256_srai_epi32(vcb, 16));
         store8(cr + i, _mm256_srai_epi32(vcr, 16));
@@ -72,97 +76,114 @@ static AVX2 void down2_avx2(const uint8_t *r0, const uint8_t *r1, uint8_t *out, 
         out[i] = (uint8_t)((r0[2 * i] + r0[2 * i + 1] + r1[2 * i] + r1[2 * i + 1] + 1 + (int)(i & 1)) >> 2);
 }
 
-/* 8x8 int32 transpose of v[0..7] (rows) in place */
-static AVX2 inline void transpose8(__m256i v[8])
+/* Two blocks at once, one per 128-bit lane, in int16 as libjpeg-turbo's own SIMD FDCT: the
+ * butterflies in int16 (no value overflows it), each rotation as madd of interleaved pairs with
+ * the products of jfdctint.c multiplied out, e.g. out7 = tmp4 (F298 - F899 - F1961 + F1175) +
+ * tmp5 F1175 + tmp6 (F1175 - F1961) + tmp7 (F1175 - F899): the same exact int32 sum, so the
+ * same descaled value. */
+
+/* 8x8 int16 transpose inside each lane: v[r] = row r in, v[c] = column c out */
+static AVX2 inline void transpose8x16(__m256i v[8])
 {
-    __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
-    __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
-    __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
-    __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
-    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-    __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
-    __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
-    v[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
-    v[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
-    v[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
-    v[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
-    v[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
-    v[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
-    v[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
-    v[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+    __m256i a0 = _mm256_unpacklo_epi16(v[0], v[1]), a1 = _mm256_unpackhi_epi16(v[0], v[1]);
+    __m256i a2 = _mm256_unpacklo_epi16(v[2], v[3]), a3 = _mm256_unpackhi_epi16(v[2], v[3]);
+    __m256i a4 = _mm256_unpacklo_epi16(v[4], v[5]), a5 = _mm256_unpackhi_epi16(v[4], v[5]);
+    __m256i a6 = _mm256_unpacklo_epi16(v[6], v[7]), a7 = _mm256_unpackhi_epi16(v[6], v[7]);
+    __m256i b0 = _mm256_unpacklo_epi32(a0, a2), b1 = _mm256_unpackhi_epi32(a0, a2);
+    __m256i b2 = _mm256_unpacklo_epi32(a1, a3), b3 = _mm256_unpackhi_epi32(a1, a3);
+    __m256i b4 = _mm256_unpacklo_epi32(a4, a6), b5 = _mm256_unpackhi_epi32(a4, a6);
+    __m256i b6 = _mm256_unpacklo_epi32(a5, a7), b7 = _mm256_unpackhi_epi32(a5, a7);
+    v[0] = _mm256_unpacklo_epi64(b0, b4);
+    v[1] = _mm256_unpackhi_epi64(b0, b4);
+    v[2] = _mm256_unpacklo_epi64(b1, b5);
+    v[3] = _mm256_unpackhi_epi64(b1, b5);
+    v[4] = _mm256_unpacklo_epi64(b2, b6);
+    v[5] = _mm256_unpackhi_epi64(b2, b6);
+    v[6] = _mm256_unpacklo_epi64(b3, b7);
+    v[7] = _mm256_unpackhi_epi64(b3, b7);
 }
 
-#define K(c) _mm256_set1_epi32(c)
-#define ADD _mm256_add_epi32
-#define SUB _mm256_sub_epi32
-#define MUL _mm256_mullo_epi32
-
-/* One 1-D pass (jfdctint.c) over 8 registers, position i in v[i], lanes independent. */
-static AVX2 inline void fdct_pass(__m256i v[8], int first)
+/* (madd(lo, k) [+ madd(lo2, k2)] + rnd) >> sh for both halves, packed back to int16 */
+static AVX2 inline __m256i rot1(__m256i lo, __m256i hi, __m256i k, __m256i rnd, int sh)
 {
-    __m256i tmp0 = ADD(v[0], v[7]), tmp7 = SUB(v[0], v[7]);
-    __m256i tmp1 = ADD(v[1], v[6]), tmp6 = SUB(v[1], v[6]);
-    __m256i tmp2 = ADD(v[2], v[5]), tmp5 = SUB(v[2], v[5]);
-    __m256i tmp3 = ADD(v[3], v[4]), tmp4 = SUB(v[3], v[4]);
-    __m256i tmp10 = ADD(tmp0, tmp3), tmp13 = SUB(tmp0, tmp3);
-    __m256i tmp11 = ADD(tmp1, tmp2), tmp12 = SUB(tmp1, tmp2);
+    __m256i l = _mm256_srai_epi32(_mm256_add_epi32(_mm256_madd_epi16(lo, k), rnd), sh);
+    __m256i h = _mm256_srai_epi32(_mm256_add_epi32(_mm256_madd_epi16(hi, k), rnd), sh);
+    return _mm256_packs_epi32(l, h);
+}
+static AVX2 inline __m256i rot2(__m256i lo, __m256i hi, __m256i k, __m256i lo2, __m256i hi2, __m256i k2,
+                                __m256i rnd, int sh)
+{
+    __m256i l = _mm256_add_epi32(_mm256_madd_epi16(lo, k), _mm256_madd_epi16(lo2, k2));
+    __m256i h = _mm256_add_epi32(_mm256_madd_epi16(hi, k), _mm256_madd_epi16(hi2, k2));
+    l = _mm256_srai_epi32(_mm256_add_epi32(l, rnd), sh);
+    h = _mm256_srai_epi32(_mm256_add_epi32(h, rnd), sh);
+    return _mm256_packs_epi32(l, h);
+}
+
+static AVX2 inline void fdct_pass16(__m256i v[8], int first)
+{
+    __m256i tmp0 = _mm256_add_epi16(v[0], v[7]), tmp7 = _mm256_sub_epi16(v[0], v[7]);
+    __m256i tmp1 = _mm256_add_epi16(v[1], v[6]), tmp6 = _mm256_sub_epi16(v[1], v[6]);
+    __m256i tmp2 = _mm256_add_epi16(v[2], v[5]), tmp5 = _mm256_sub_epi16(v[2], v[5]);
+    __m256i tmp3 = _mm256_add_epi16(v[3], v[4]), tmp4 = _mm256_sub_epi16(v[3], v[4]);
+    __m256i tmp10 = _mm256_add_epi16(tmp0, tmp3), tmp13 = _mm256_sub_epi16(tmp0, tmp3);
+    __m256i tmp11 = _mm256_add_epi16(tmp1, tmp2), tmp12 = _mm256_sub_epi16(tmp1, tmp2);
     const int sh = first ? 13 - 2 : 13 + 2;
-    const __m256i rnd = K(1 << (sh - 1));
+    const __m256i rnd = _mm256_set1_epi32(1 << (sh - 1));
     if (first) {
-        v[0] = _mm256_slli_epi32(ADD(tmp10, tmp11), 2);
-        v[4] = _mm256_slli_epi32(SUB(tmp10, tmp11), 2);
+        v[0] = _mm256_slli_epi16(_mm256_add_epi16(tmp10, tmp11), 2);
+        v[4] = _mm256_slli_epi16(_mm256_sub_epi16(tmp10, tmp11), 2);
     } else {
-        v[0] = _mm256_srai_epi32(ADD(ADD(tmp10, tmp11), K(2)), 2);
-        v[4] = _mm256_srai_epi32(ADD(SUB(tmp10, tmp11), K(2)), 2);
+        /* tmp10 + tmp11 may pass 2^15 here: sum in int32 */
+        __m256i lo = _mm256_unpacklo_epi16(tmp10, tmp11), hi = _mm256_unpackhi_epi16(tmp10, tmp11);
+        const __m256i two = _mm256_set1_epi32(2);
+        v[0] = rot1(lo, hi, PAIR(1, 1), two, 2);
+        v[4] = rot1(lo, hi, PAIR(1, -1), two, 2);
     }
-    __m256i z1 = MUL(ADD(tmp12, tmp13), K(4433));
-    v[2] = _mm256_srai_epi32(ADD(ADD(z1, MUL(tmp13, K(6270))), rnd), sh);
-    v[6] = _mm256_srai_epi32(ADD(SUB(z1, MUL(tmp12, K(15137))), rnd), sh);
+    __m256i lo = _mm256_unpacklo_epi16(tmp12, tmp13), hi = _mm256_unpackhi_epi16(tmp12, tmp13);
+    v[2] = rot1(lo, hi, PAIR(4433, 4433 + 6270), rnd, sh);
+    v[6] = rot1(lo, hi, PAIR(4433 - 15137, 4433), rnd, sh);
 
-    z1 = ADD(tmp4, tmp7);
-    __m256i z2 = ADD(tmp5, tmp6), z3 = ADD(tmp4, tmp6), z4 = ADD(tmp5, tmp7);
-    __m256i z5 = MUL(ADD(z3, z4), K(9633));
-    tmp4 = MUL(tmp4, K(2446));
-    tmp5 = MUL(tmp5, K(16819));
-    tmp6 = MUL(tmp6, K(25172));
-    tmp7 = MUL(tmp7, K(12299));
-    z1 = MUL(z1, K(-7373));
-    z2 = MUL(z2, K(-20995));
-    z3 = ADD(MUL(z3, K(-16069)), z5);
-    z4 = ADD(MUL(z4, K(-3196)), z5);
-    v[7] = _mm256_srai_epi32(ADD(ADD(tmp4, z1), ADD(z3, rnd)), sh);
-    v[5] = _mm256_srai_epi32(ADD(ADD(tmp5, z2), ADD(z4, rnd)), sh);
-    v[3] = _mm256_srai_epi32(ADD(ADD(tmp6, z2), ADD(z3, rnd)), sh);
-    v[1] = _mm256_srai_epi32(ADD(ADD(tmp7, z1), ADD(z4, rnd)), sh);
+    __m256i l45 = _mm256_unpacklo_epi16(tmp4, tmp5), h45 = _mm256_unpackhi_epi16(tmp4, tmp5);
+    __m256i l67 = _mm256_unpacklo_epi16(tmp6, tmp7), h67 = _mm256_unpackhi_epi16(tmp6, tmp7);
+    v[7] = rot2(l45, h45, PAIR(-11363, 9633), l67, h67, PAIR(-6436, 2260), rnd, sh);
+    v[5] = rot2(l45, h45, PAIR(9633, 2261), l67, h67, PAIR(-11362, 6437), rnd, sh);
+    v[3] = rot2(l45, h45, PAIR(-6436, -11362), l67, h67, PAIR(-2259, 9633), rnd, sh);
+    v[1] = rot2(l45, h45, PAIR(2260, 6437), l67, h67, PAIR(9633, 11363), rnd, sh);
 }
 
-static AVX2 void fdct_quant_avx2(const uint8_t *src, size_t stride, const jf_quant *q, int16_t *out)
+/* Blocks src and src + 8 (the second may be garbage: keep is 1 or 2 blocks to store). */
+static AVX2 inline void fdct_quant2(const uint8_t *src, size_t stride, const jf_quant *q, int16_t *out, int keep)
 {
     __m256i v[8];
-    const __m256i c128 = K(128);
+    const __m256i c128 = _mm256_set1_epi16(128);
     for (int r = 0; r < 8; r++)
-        v[r] = SUB(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(src + (size_t)r * stride))),
-                   c128);
-    transpose8(v);          /* v[c] = column c across the rows */
-    fdct_pass(v, 1);        /* v[u] = row-transform output u across the rows */
-    transpose8(v);          /* v[r] = row r, outputs across */
-    fdct_pass(v, 0);        /* v[u] = output row u, natural order */
-    for (int r = 0; r < 8; r += 2) {
-        __m256i x0 = v[r], x1 = v[r + 1];
-        __m256i rc0 = _mm256_loadu_si256((const __m256i *)(const void *)(q->recip + 8 * r));
-        __m256i rc1 = _mm256_loadu_si256((const __m256i *)(const void *)(q->recip + 8 * r + 8));
-        __m256i co0 = _mm256_loadu_si256((const __m256i *)(const void *)(q->corr + 8 * r));
-        __m256i co1 = _mm256_loadu_si256((const __m256i *)(const void *)(q->corr + 8 * r + 8));
-        __m256i sh0 = _mm256_loadu_si256((const __m256i *)(const void *)(q->shift + 8 * r));
-        __m256i sh1 = _mm256_loadu_si256((const __m256i *)(const void *)(q->shift + 8 * r + 8));
-        __m256i q0 = _mm256_srlv_epi32(MUL(ADD(_mm256_abs_epi32(x0), co0), rc0), sh0);
-        __m256i q1 = _mm256_srlv_epi32(MUL(ADD(_mm256_abs_epi32(x1), co1), rc1), sh1);
-        q0 = _mm256_sign_epi32(q0, x0);
-        q1 = _mm256_sign_epi32(q1, x1);
-        __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
-        _mm256_storeu_si256((__m256i *)(void *)(out + 8 * r), p);
+        v[r] = _mm256_sub_epi16(
+            _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + (size_t)r * stride))), c128);
+    transpose8x16(v);      /* v[c] = column c, rows across */
+    fdct_pass16(v, 1);     /* v[u] = row transform u */
+    transpose8x16(v);      /* v[r] = row r of that */
+    fdct_pass16(v, 0);     /* v[u] = output row u, natural order */
+    for (int u = 0; u < 8; u++) {
+        __m256i rc = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(q->recip16 + 8 * u)));
+        __m256i co = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(q->corr16 + 8 * u)));
+        __m256i sc = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(q->scale16 + 8 * u)));
+        __m256i x = v[u];
+        __m256i t = _mm256_mulhi_epu16(_mm256_add_epi16(_mm256_abs_epi16(x), co), rc);
+        t = _mm256_sign_epi16(_mm256_mulhi_epu16(t, sc), x);
+        _mm_storeu_si128((__m128i *)(void *)(out + 8 * u), _mm256_castsi256_si128(t));
+        if (keep == 2)
+            _mm_storeu_si128((__m128i *)(void *)(out + 64 + 8 * u), _mm256_extracti128_si256(t, 1));
     }
+}
+
+static AVX2 void fdct_quant_avx2(const uint8_t *src, size_t stride, const jf_quant *q, int16_t *out, size_t n)
+{
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2)
+        fdct_quant2(src + 8 * i, stride, q, out + 64 * i, 2);
+    if (i < n)
+        fdct_quant2(src + 8 * i, stride, q, out + 64 * i, 1);
 }
 
 static AVX2 void ac_stats_avx2(const int16_t *blk, uint32_t *counts)

@@ -82,7 +82,7 @@ static inline void fdct_1d(int32_t *d, int s, int first)
     d[s] = DESCALE(tmp7 + z1 + z4, sh);
 }
 
-static void fdct_quant_scalar(const uint8_t *src, size_t stride, const jf_quant *q, int16_t *out)
+static void fdct_quant_1(const uint8_t *src, size_t stride, const jf_quant *q, int16_t *out)
 {
     int32_t d[64];
     for (int r = 0; r < 8; r++)
@@ -99,6 +99,12 @@ static void fdct_quant_scalar(const uint8_t *src, size_t stride, const jf_quant 
         int32_t v = (int32_t)(((a + q->corr[i]) * q->recip[i]) >> q->shift[i]);
         out[i] = (int16_t)(x < 0 ? -v : v);
     }
+}
+
+static void fdct_quant_scalar(const uint8_t *src, size_t stride, const jf_quant *q, int16_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fdct_quant_1(src + 8 * i, stride, q, out + 64 * i);
 }
 
 static void ac_stats_scalar(const int16_t *blk, uint32_t *counts)
