@@ -12,6 +12,7 @@
  */
 #include "jfront.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,32 @@ const uint8_t thumb__jf_natural[64] = {
     30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 };
 
+#ifdef JF_HAVE_AVX2
+/* 0 not built, 1 being built, 2 ready: one thread builds (a few microseconds), others wait. */
+static _Atomic int avx2_tables;
+
+static void avx2_tables_ready(void)
+{
+    int want = 0;
+    if (atomic_load_explicit(&avx2_tables, memory_order_acquire) == 2)
+        return;
+    if (atomic_compare_exchange_strong_explicit(&avx2_tables, &want, 1, memory_order_acq_rel, memory_order_acquire)) {
+        thumb__jf_avx2_init();
+        atomic_store_explicit(&avx2_tables, 2, memory_order_release);
+        return;
+    }
+    while (atomic_load_explicit(&avx2_tables, memory_order_acquire) != 2)
+        ;
+}
+#endif
+
 const jf_kernels *thumb__jf_kernels(unsigned features)
 {
 #ifdef JF_HAVE_AVX2
-    if ((features & THUMB_CPU_AVX2) && (thumb__cpu_features() & THUMB_CPU_AVX2))
+    if ((features & THUMB_CPU_AVX2) && (thumb__cpu_features() & THUMB_CPU_AVX2)) {
+        avx2_tables_ready();
         return &thumb__jf_avx2;
+    }
 #endif
     (void)features;
     return &thumb__jf_scalar;

@@ -47,6 +47,8 @@ THUMB_HIDDEN extern const jf_kernels thumb__jf_scalar;
 #if (defined(__x86_64__) || defined(__i386__))
 #define JF_HAVE_AVX2 1
 THUMB_HIDDEN extern const jf_kernels thumb__jf_avx2;
+/* Tables of the AVX2 kernels; thumb__jf_kernels runs it once before handing them out. */
+THUMB_HIDDEN void thumb__jf_avx2_init(void);
 #endif
 /* The kernels for features (THUMB_CPU_AVX2 or 0); AVX2 only when asked for and present. */
 THUMB_HIDDEN const jf_kernels *thumb__jf_kernels(unsigned features);

@@ -186,19 +186,38 @@ static AVX2 void fdct_quant_avx2(const uint8_t *src, size_t stride, const jf_qua
         fdct_quant2(src + 8 * i, stride, q, out + 64 * i, 1);
 }
 
+/* Zig-zag order of a natural-order bit mask, a byte at a time: zz_tab[b][v] has bit k set for
+ * each bit j of v whose coefficient 8 b + j sits at zig-zag position k. Built once. */
+static uint64_t zz_tab[8][256];
+
+void thumb__jf_avx2_init(void)
+{
+    uint8_t zpos[64];
+    for (int k = 0; k < 64; k++)
+        zpos[thumb__jf_natural[k]] = (uint8_t)k;
+    for (int b = 0; b < 8; b++)
+        for (int v = 0; v < 256; v++) {
+            uint64_t m = 0;
+            for (int j = 0; j < 8; j++)
+                if (v & (1 << j))
+                    m |= 1ull << zpos[8 * b + j];
+            zz_tab[b][v] = m;
+        }
+}
+
 static AVX2 void ac_stats_avx2(const int16_t *blk, uint32_t *counts)
 {
-    int16_t z[64];
-    for (int k = 0; k < 64; k++)
-        z[k] = blk[thumb__jf_natural[k]];
     const __m256i zero = _mm256_setzero_si256();
-    uint64_t nz = 0;
+    uint64_t nat = 0;
     for (int j = 0; j < 2; j++) {
-        __m256i a = _mm256_cmpeq_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(z + 32 * j)), zero);
-        __m256i b = _mm256_cmpeq_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(z + 32 * j + 16)), zero);
+        __m256i a = _mm256_cmpeq_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(blk + 32 * j)), zero);
+        __m256i b = _mm256_cmpeq_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(blk + 32 * j + 16)), zero);
         __m256i m = _mm256_permute4x64_epi64(_mm256_packs_epi16(a, b), 0xD8);
-        nz |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(m) << (32 * j);
+        nat |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(m) << (32 * j);
     }
+    uint64_t nz = 0;
+    for (int b = 0; b < 8; b++)
+        nz |= zz_tab[b][(nat >> (8 * b)) & 255];
     nz &= ~(uint64_t)1; /* the DC is counted elsewhere */
     int prev = 0;
     while (nz) {
@@ -209,7 +228,7 @@ static AVX2 void ac_stats_avx2(const int16_t *blk, uint32_t *counts)
             counts[0xF0]++;
             r -= 16;
         }
-        int v = z[k];
+        int v = blk[thumb__jf_natural[k]];
         unsigned a = (unsigned)(v < 0 ? -v : v);
         counts[(r << 4) + 32 - __builtin_clz(a)]++;
         prev = k;
