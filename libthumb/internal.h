@@ -16,6 +16,7 @@
 struct thumb_ctx {
     char detail[256];
     int colour_stage;   /* test/bench hook, 0 = the library's choice; else 1 + THUMB_COLOUR_STAGE_* */
+    int no_ycc;         /* test/bench hook: never resize in YCbCr (always decode to RGB) */
     /* The last colour decision, kept for the next image with the same profile (uploads from
      * one camera or phone share it): skips parsing, sRGB checks and building the transform. */
     struct tcolour *colour_cache; /* NULL with colour_cached set: "no transform needed" */
@@ -120,6 +121,7 @@ typedef struct tdec_request {
     uint32_t x0, x1;            /* wanted columns [x0, x1) in decoded (scaled) coordinates */
     uint32_t y0, y1;            /* wanted rows [y0, y1) */
     int raw_cmyk;               /* CMYK JPEG: give 4-channel CMYK rows (0 = no ink) instead of RGB */
+    int ycc;                    /* YCbCr JPEG: YCbCr rows are welcome (skips libjpeg's colour conversion) */
 } tdec_request;
 
 typedef struct tdec tdec;
@@ -145,6 +147,7 @@ struct tdec {
     uint32_t dec_w, dec_h;
     uint32_t x0, y0, w, h;
     int channels;
+    int ycc;                    /* the rows are YCbCr (req->ycc was taken up) */
 };
 
 /* Open a decoder and read the header (and the metadata before the image data).
@@ -165,6 +168,9 @@ typedef struct jenc jenc;
 THUMB_HIDDEN int thumb__jpeg_enc_start(jenc **e, thumb_ctx *ctx, const thumb_options *opt, uint32_t w,
                                        uint32_t h, int channels, tsink *sink, int hold);
 THUMB_HIDDEN int thumb__jpeg_enc_rows(jenc *e, const uint8_t *const *rows, uint32_t n);
+/* Before any row: the rows will be YCbCr (3 channels). Only for the optimised baseline
+ * encoder (optimize_coding, not progressive); THUMB_EINVAL otherwise. */
+THUMB_HIDDEN int thumb__jpeg_enc_ycc_input(jenc *e);
 THUMB_HIDDEN int thumb__jpeg_enc_finish(jenc *e);
 THUMB_HIDDEN void thumb__jpeg_enc_free(jenc *e);
 THUMB_HIDDEN int thumb__png_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *pixels,

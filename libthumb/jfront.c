@@ -188,6 +188,7 @@ int thumb__jf_huff_table(const uint32_t freq_in[256], uint8_t bits_out[17], uint
 struct jf_enc {
     const jf_kernels *k;
     int ncomp;
+    bool ycc;                    /* rows are YCbCr already */
     int f;                       /* luma sampling factor: 2 for 4:2:0, else 1 */
     uint32_t w, h;
     uint32_t mcus_x;             /* MCUs across */
@@ -337,11 +338,18 @@ static void strip_code(jf_enc *f, uint32_t real_rows)
     f->rows_in = 0;
 }
 
+void thumb__jf_enc_ycc_input(jf_enc *f)
+{
+    f->ycc = f->ncomp == 3;
+}
+
 void thumb__jf_enc_rows(jf_enc *f, const uint8_t *const *rows, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         size_t off = (size_t)f->rows_in * f->wpad;
-        if (f->ncomp == 3)
+        if (f->ncomp == 3 && f->ycc)
+            f->k->split3(rows[i], f->plane[0] + off, f->plane[1] + off, f->plane[2] + off, f->w);
+        else if (f->ncomp == 3)
             f->k->rgb_ycc(rows[i], f->plane[0] + off, f->plane[1] + off, f->plane[2] + off, f->w);
         else
             memcpy(f->plane[0] + off, rows[i], f->w);

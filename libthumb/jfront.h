@@ -40,6 +40,10 @@ typedef struct jf_kernels {
     /* Add the AC symbols of one quantised block (natural order) to counts[0..255]:
      * run/size pairs in zig-zag order, ZRL (0xF0) per 16 zeros before a value, EOB (0x00). */
     void (*ac_stats)(const int16_t *blk, uint32_t *counts);
+    /* n pixels between planes and interleaved 3-sample rows (YCbCr straight from libjpeg's raw
+     * decode into the resampler, and back out of it into the planes above). */
+    void (*interleave3)(const uint8_t *a, const uint8_t *b, const uint8_t *c, uint8_t *out, size_t n);
+    void (*split3)(const uint8_t *in, uint8_t *a, uint8_t *b, uint8_t *c, size_t n);
     const char *name;
 } jf_kernels;
 
@@ -74,6 +78,8 @@ typedef struct jf_enc jf_enc;
 THUMB_HIDDEN int thumb__jf_enc_new(jf_enc **out, struct jpeg_compress_struct *c, uint32_t w, uint32_t h,
                                    int channels, unsigned features);
 THUMB_HIDDEN void thumb__jf_enc_rows(jf_enc *f, const uint8_t *const *rows, uint32_t n);
+/* Rows are YCbCr already (3 channels): no colour conversion, only the split into planes. */
+THUMB_HIDDEN void thumb__jf_enc_ycc_input(jf_enc *f);
 THUMB_HIDDEN void thumb__jf_enc_finish(jf_enc *f, struct jpeg_compress_struct *c);
 THUMB_HIDDEN void thumb__jf_enc_free(jf_enc *f);
 

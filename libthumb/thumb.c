@@ -287,6 +287,12 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     };
     rc = thumb__colour_new(&col, ctx, &opt, &d->hdr, &req);
     if (rc) goto done;
+    /* A JPEG thumbnail of a YCbCr JPEG with nothing but a resize in between can stay in YCbCr:
+     * libjpeg's raw output in, our encoder's front end out, no colour conversion either way
+     * (Lanczos and the conversion are both linear, so only rounding differs; the quality bars
+     * are checked on this path). */
+    req.ycc = !ctx->no_ycc && !col && opt.format == THUMB_FORMAT_JPEG && opt.optimize_coding && !opt.progressive &&
+              plan.orientation == 1 && plan.canvas_w == plan.img_w && plan.canvas_h == plan.img_h;
     rc = d->ops->start(d, &req);
     if (rc) goto done;
     int ch = d->channels;
@@ -328,8 +334,13 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     thumb__plan_axis_map(&plan.y, d->scale_num, d->y0, &ay.first, &ay.step);
     rc = tresize_new(&rs, ctx, ch, plan.kernel, &ax, &ay, direct ? canvas : img, direct ? canvas_stride : img_stride);
     if (rc) goto done;
+    if (d->ycc && (!streamed || oc != 3)) {
+        rc = thumb__fail(ctx, THUMB_EINVAL, "internal: YCbCr rows off the streamed JPEG path");
+        goto done;
+    }
     if (streamed) {
         rc = thumb__jpeg_enc_start(&enc, ctx, &opt, plan.canvas_w, plan.canvas_h, oc, sink, 1);
+        if (rc == THUMB_OK && d->ycc) rc = thumb__jpeg_enc_ycc_input(enc);
         if (rc) goto done;
         tresize_set_row_sink(rs, enc_row, enc);
     }

@@ -4,7 +4,9 @@
 #include "internal.h"
 #include "tt.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 typedef struct { size_t calls, bytes; } counter;
 
@@ -28,6 +30,33 @@ static int64_t read_mem(void *user, void *buf, size_t n)
     return (int64_t)k;
 }
 
+/* A 512x512 JPEG back to RGB through the library's decoder (RGB rows, full scale). */
+static uint8_t *decode_rgb(thumb_ctx *ctx, const void *p, size_t n)
+{
+    thumb_options raw;
+    thumb_options_init(&raw);
+    tsrc src;
+    tsrc_init_mem(&src, ctx, p, n, 0);
+    tdec *d = NULL;
+    uint8_t *px = NULL;
+    if (thumb__jpeg_open(&d, ctx, &raw, &src) != THUMB_OK)
+        return NULL;
+    tdec_request req = {.scale_num = 8, .x0 = 0, .x1 = d->hdr.width, .y0 = 0, .y1 = d->hdr.height};
+    int rc = d->ops->start(d, &req);
+    if (rc == THUMB_OK && d->channels == 3 && d->w == 512 && d->h == 512 && !d->ycc && (px = malloc(512 * 512 * 3)))
+        for (uint32_t y = 0; rc == THUMB_OK && y < 512; y++) {
+            const uint8_t *row;
+            rc = d->ops->next_row(d, &row);
+            if (rc == THUMB_OK) memcpy(px + (size_t)y * 1536, row, 1536);
+        }
+    d->ops->destroy(d);
+    if (rc != THUMB_OK) {
+        free(px);
+        return NULL;
+    }
+    return px;
+}
+
 int main(void)
 {
     size_t len = 0;
@@ -40,7 +69,9 @@ int main(void)
     o.format = THUMB_FORMAT_JPEG;
 
     /* streamed (direct path) vs the canvas path's encoder on the same pixels: PNG output of the
-     * same job gives the pixels, thumb__jpeg_encode the reference bytes */
+     * same job gives the pixels, thumb__jpeg_encode the reference bytes. In RGB: the YCbCr path
+     * (checked below) never makes the PNG's pixels. */
+    ctx->no_ycc = 1;
     void *jpg = NULL, *png = NULL;
     size_t jn = 0, pn = 0;
     TT_CHECK(thumb_thumbnail_mem(ctx, data, len, &o, &jpg, &jn) == THUMB_OK, "%s", thumb_ctx_detail(ctx));
@@ -80,8 +111,87 @@ int main(void)
         }
         free(px);
     }
+    /* the YCbCr path (the default for this job) against the RGB path: the same picture up to
+     * rounding */
+    ctx->no_ycc = 0;
+    void *yjpg = NULL;
+    size_t yn = 0;
+    TT_CHECK(thumb_thumbnail_mem(ctx, data, len, &o, &yjpg, &yn) == THUMB_OK, "%s", thumb_ctx_detail(ctx));
+    if (yjpg && jpg) {
+        uint8_t *a = decode_rgb(ctx, jpg, jn), *b = decode_rgb(ctx, yjpg, yn);
+        TT_CHECK(a && b, "decode both outputs");
+        if (a && b) {
+            double se = 0;
+            int maxd = 0;
+            for (size_t i = 0; i < 512 * 512 * 3; i++) {
+                int dlt = a[i] - b[i];
+                se += dlt * dlt;
+                maxd = abs(dlt) > maxd ? abs(dlt) : maxd;
+            }
+            double psnr = se > 0 ? 10 * log10(255.0 * 255.0 * 512 * 512 * 3 / se) : 99;
+            fprintf(stderr, "YCbCr path vs RGB path: PSNR %.2f dB, max difference %d (%zu vs %zu bytes)\n", psnr, maxd,
+                    yn, jn);
+            TT_CHECK(yn != jn || memcmp(yjpg, jpg, jn) != 0, "the YCbCr path was not taken (same bytes as RGB)");
+            TT_CHECK(psnr > 40.0, "YCbCr path output strays from the RGB path's: %.2f dB", psnr);
+        }
+        free(a);
+        free(b);
+    }
+    thumb_free(yjpg);
     thumb_free(jpg);
     thumb_free(png);
+
+    /* every JPEG layout of the corpus, a few sizes, both paths: the same picture up to rounding
+     * (the YCbCr path is taken where every component decodes at the output size; elsewhere the
+     * two runs are the same path and must be the same bytes) */
+    {
+        static const char *files[] = {
+            "jpeg-variants/video-001.q50.410.jpeg", "jpeg-variants/video-001.q50.411.jpeg",
+            "jpeg-variants/video-001.q50.420.jpeg", "jpeg-variants/video-001.q50.422.jpeg",
+            "jpeg-variants/video-001.q50.440.jpeg", "jpeg-variants/video-001.q50.444.jpeg",
+            "jpeg-variants/video-001.221212.jpeg", "jpeg-variants/video-001.progressive.jpeg",
+            "jpeg-variants/video-001.rgb.jpeg", "jpeg-variants/video-005.gray.jpeg",
+            "photos/flowers.jpeg", "photos/concert.jpg", "photos/retina.jpg", "photos/hubble_deep_field.jpg",
+            "photos/rocket.jpg", "exif/Landscape_1.jpg", "exif/Landscape_6.jpg", "edge/truncated.jpg"};
+        static const uint32_t sz[][2] = {{64, 64}, {100, 60}, {37, 91}, {150, 150}, {0, 40}};
+        int paths = 0;
+        for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+            size_t n;
+            uint8_t *in = tt_read_file(tt_corpus(files[f]), &n);
+            TT_CHECK(in != NULL, "missing %s", files[f]);
+            if (!in)
+                continue;
+            for (size_t k = 0; k < sizeof sz / sizeof sz[0]; k++) {
+                thumb_options q;
+                thumb_options_init(&q);
+                q.width = sz[k][0];
+                q.height = sz[k][1];
+                void *p0 = NULL, *p1 = NULL;
+                size_t n0 = 0, n1 = 0;
+                ctx->no_ycc = 1;
+                int r0 = thumb_thumbnail_mem(ctx, in, n, &q, &p0, &n0);
+                ctx->no_ycc = 0;
+                int r1 = thumb_thumbnail_mem(ctx, in, n, &q, &p1, &n1);
+                TT_CHECK(r0 == r1, "%s %ux%u: RGB path %d, YCbCr path %d", files[f], sz[k][0], sz[k][1], r0, r1);
+                if (r0 == THUMB_OK && r1 == THUMB_OK) {
+                    thumb_info i0, i1;
+                    thumb_info_init(&i0);
+                    thumb_info_init(&i1);
+                    TT_CHECK(thumb_info_mem(ctx, p0, n0, NULL, &i0) == THUMB_OK &&
+                                 thumb_info_mem(ctx, p1, n1, NULL, &i1) == THUMB_OK && i0.width == i1.width &&
+                                 i0.height == i1.height,
+                             "%s %ux%u: outputs %ux%u and %ux%u", files[f], sz[k][0], sz[k][1], i0.width, i0.height,
+                             i1.width, i1.height);
+                    paths += n0 != n1 || memcmp(p0, p1, n0) != 0;
+                }
+                thumb_free(p0);
+                thumb_free(p1);
+            }
+            free(in);
+        }
+        fprintf(stderr, "corpus: %d jobs took the YCbCr path\n", paths);
+        TT_CHECK(paths > 20, "only %d corpus jobs took the YCbCr path", paths);
+    }
 
     /* truncated input: an error, and the write callback never called; an output bigger than
      * the encoder's 64 KB buffer, which would otherwise be flushed half way */

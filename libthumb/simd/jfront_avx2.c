@@ -237,11 +237,72 @@ static AVX2 void ac_stats_avx2(const int16_t *blk, uint32_t *counts)
         counts[0]++;
 }
 
+#define M16(...) _mm_setr_epi8(__VA_ARGS__)
+
+static AVX2 void interleave3_avx2(const uint8_t *a, const uint8_t *b, const uint8_t *c, uint8_t *out, size_t n)
+{
+    /* out bytes 16 p .. 16 p + 15 from each plane: pshufb masks, byte k of out = plane k % 3, pixel k / 3 */
+    const __m128i a0 = M16(0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1, -1, 5);
+    const __m128i b0 = M16(-1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1, -1);
+    const __m128i c0 = M16(-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1);
+    const __m128i a1 = M16(-1, -1, 6, -1, -1, 7, -1, -1, 8, -1, -1, 9, -1, -1, 10, -1);
+    const __m128i b1 = M16(5, -1, -1, 6, -1, -1, 7, -1, -1, 8, -1, -1, 9, -1, -1, 10);
+    const __m128i c1 = M16(-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, 8, -1, -1, 9, -1, -1);
+    const __m128i a2 = M16(-1, 11, -1, -1, 12, -1, -1, 13, -1, -1, 14, -1, -1, 15, -1, -1);
+    const __m128i b2 = M16(-1, -1, 11, -1, -1, 12, -1, -1, 13, -1, -1, 14, -1, -1, 15, -1);
+    const __m128i c2 = M16(10, -1, -1, 11, -1, -1, 12, -1, -1, 13, -1, -1, 14, -1, -1, 15);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i va = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+        __m128i vb = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+        __m128i vc = _mm_loadu_si128((const __m128i *)(const void *)(c + i));
+        uint8_t *o = out + 3 * i;
+        _mm_storeu_si128((__m128i *)(void *)o, _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(va, a0), _mm_shuffle_epi8(vb, b0)),
+                                                            _mm_shuffle_epi8(vc, c0)));
+        _mm_storeu_si128((__m128i *)(void *)(o + 16), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(va, a1), _mm_shuffle_epi8(vb, b1)),
+                                                                   _mm_shuffle_epi8(vc, c1)));
+        _mm_storeu_si128((__m128i *)(void *)(o + 32), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(va, a2), _mm_shuffle_epi8(vb, b2)),
+                                                                   _mm_shuffle_epi8(vc, c2)));
+    }
+    if (i < n)
+        thumb__jf_scalar.interleave3(a + i, b + i, c + i, out + 3 * i, n - i);
+}
+
+static AVX2 void split3_avx2(const uint8_t *in, uint8_t *a, uint8_t *b, uint8_t *c, size_t n)
+{
+    const __m128i a0 = M16(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i a1 = M16(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1);
+    const __m128i a2 = M16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
+    const __m128i b0 = M16(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i b1 = M16(-1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1);
+    const __m128i b2 = M16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14);
+    const __m128i c0 = M16(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i c1 = M16(-1, -1, -1, -1, -1, 1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1);
+    const __m128i c2 = M16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const uint8_t *p = in + 3 * i;
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+        __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+        _mm_storeu_si128((__m128i *)(void *)(a + i), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(x0, a0), _mm_shuffle_epi8(x1, a1)),
+                                                                  _mm_shuffle_epi8(x2, a2)));
+        _mm_storeu_si128((__m128i *)(void *)(b + i), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(x0, b0), _mm_shuffle_epi8(x1, b1)),
+                                                                  _mm_shuffle_epi8(x2, b2)));
+        _mm_storeu_si128((__m128i *)(void *)(c + i), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(x0, c0), _mm_shuffle_epi8(x1, c1)),
+                                                                  _mm_shuffle_epi8(x2, c2)));
+    }
+    if (i < n)
+        thumb__jf_scalar.split3(in + 3 * i, a + i, b + i, c + i, n - i);
+}
+
 const jf_kernels thumb__jf_avx2 = {
     .rgb_ycc = rgb_ycc_avx2,
     .down2 = down2_avx2,
     .fdct_quant = fdct_quant_avx2,
     .ac_stats = ac_stats_avx2,
+    .interleave3 = interleave3_avx2,
+    .split3 = split3_avx2,
     .name = "avx2",
 };
 #endif

@@ -129,10 +129,30 @@ static void ac_stats_scalar(const int16_t *blk, uint32_t *counts)
         counts[0]++;
 }
 
+static void interleave3_scalar(const uint8_t *a, const uint8_t *b, const uint8_t *c, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[3 * i] = a[i];
+        out[3 * i + 1] = b[i];
+        out[3 * i + 2] = c[i];
+    }
+}
+
+static void split3_scalar(const uint8_t *in, uint8_t *a, uint8_t *b, uint8_t *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        a[i] = in[3 * i];
+        b[i] = in[3 * i + 1];
+        c[i] = in[3 * i + 2];
+    }
+}
+
 const jf_kernels thumb__jf_scalar = {
     .rgb_ycc = rgb_ycc_scalar,
     .down2 = down2_scalar,
     .fdct_quant = fdct_quant_scalar,
     .ac_stats = ac_stats_scalar,
+    .interleave3 = interleave3_scalar,
+    .split3 = split3_scalar,
     .name = "scalar",
 };
