@@ -16,14 +16,6 @@
 
 #include <jpeglib.h>
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 11);
-}
 
 /* ---------------------------------------------------------------- images */
 
@@ -62,8 +54,8 @@ static void load_photo(void)
 static uint8_t *make_image(int kind, uint32_t w, uint32_t h, int ch)
 {
     uint8_t *p = malloc((size_t)w * h * ch);
-    uint32_t ox = photo_w > w ? rnd() % (photo_w - w + 1) : 0, oy = photo_h > h ? rnd() % (photo_h - h + 1) : 0;
-    uint8_t flat[3] = {(uint8_t)rnd(), (uint8_t)rnd(), (uint8_t)rnd()};
+    uint32_t ox = photo_w > w ? tt_rnd() % (photo_w - w + 1) : 0, oy = photo_h > h ? tt_rnd() % (photo_h - h + 1) : 0;
+    uint8_t flat[3] = {(uint8_t)tt_rnd(), (uint8_t)tt_rnd(), (uint8_t)tt_rnd()};
     for (uint32_t y = 0; y < h; y++)
         for (uint32_t x = 0; x < w; x++)
             for (int c = 0; c < ch; c++) {
@@ -73,9 +65,9 @@ static uint8_t *make_image(int kind, uint32_t w, uint32_t h, int ch)
                     v = photo ? photo[((size_t)((oy + y) % photo_h) * photo_w + (ox + x) % photo_w) * 3 + (size_t)c]
                               : (uint8_t)(x * 3 + y);
                     break;
-                case 1: v = (uint8_t)rnd(); break;
+                case 1: v = (uint8_t)tt_rnd(); break;
                 case 2: v = flat[c]; break;
-                case 3: v = (uint8_t)((x * 255 / (w ? w : 1) + y * 2 + c * 40 + rnd() % 9) & 255); break;
+                case 3: v = (uint8_t)((x * 255 / (w ? w : 1) + y * 2 + c * 40 + tt_rnd() % 9) & 255); break;
                 default: v = ((x / 3 + y / 5 + (uint32_t)c) & 1) ? 255 : 0; break;
                 }
                 p[((size_t)y * w + x) * ch + c] = v;
@@ -87,7 +79,7 @@ static uint8_t *make_image(int kind, uint32_t w, uint32_t h, int ch)
 
 struct membuf { unsigned char *p; unsigned long n; };
 
-static void setup(struct jpeg_compress_struct *c, uint32_t w, uint32_t h, int ch, int q, int sub420)
+static void setup_params(struct jpeg_compress_struct *c, uint32_t w, uint32_t h, int ch, int q, int sub420)
 {
     c->image_width = w;
     c->image_height = h;
@@ -104,16 +96,23 @@ static void setup(struct jpeg_compress_struct *c, uint32_t w, uint32_t h, int ch
     c->dct_method = JDCT_ISLOW;
 }
 
+/* a compress object writing to m, with the settings libthumb's encoder uses */
+static void begin(struct jpeg_compress_struct *c, struct jpeg_error_mgr *e, struct membuf *m, uint32_t w, uint32_t h,
+                  int ch, int q, int sub420)
+{
+    c->err = jpeg_std_error(e);
+    jpeg_create_compress(c);
+    jpeg_mem_dest(c, &m->p, &m->n);
+    setup_params(c, w, h, ch, q, sub420);
+}
+
 /* libjpeg's own optimised encode */
 static struct membuf enc_libjpeg(const uint8_t *px, uint32_t w, uint32_t h, int ch, int q, int sub420)
 {
     struct membuf m = {0};
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr e;
-    c.err = jpeg_std_error(&e);
-    jpeg_create_compress(&c);
-    jpeg_mem_dest(&c, &m.p, &m.n);
-    setup(&c, w, h, ch, q, sub420);
+    begin(&c, &e, &m, w, h, ch, q, sub420);
     c.optimize_coding = TRUE;
     jpeg_start_compress(&c, TRUE);
     while (c.next_scanline < h) {
@@ -132,10 +131,7 @@ static struct membuf enc_front(const uint8_t *px, uint32_t w, uint32_t h, int ch
     struct membuf m = {0};
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr e;
-    c.err = jpeg_std_error(&e);
-    jpeg_create_compress(&c);
-    jpeg_mem_dest(&c, &m.p, &m.n);
-    setup(&c, w, h, ch, q, sub420);
+    begin(&c, &e, &m, w, h, ch, q, sub420);
     jf_enc *f;
     if (thumb__jf_enc_new(&f, &c, w, h, ch, features) != THUMB_OK) {
         thumb__jf_enc_free(f);
@@ -144,7 +140,7 @@ static struct membuf enc_front(const uint8_t *px, uint32_t w, uint32_t h, int ch
     }
     const uint8_t *rows[7];
     for (uint32_t y = 0; y < h;) {
-        uint32_t n = 1 + rnd() % 7;
+        uint32_t n = 1 + tt_rnd() % 7;
         if (n > h - y)
             n = h - y;
         for (uint32_t i = 0; i < n; i++)
@@ -196,8 +192,8 @@ static void test_identical_files(void)
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int mode = 0; mode < 3; mode++) { /* 4:2:0, 4:4:4, grey */
             int ch = mode == 2 ? 1 : 3, sub = mode == 0;
-            int kind = (int)(rnd() % 5);
-            int q = qualities[rnd() % (sizeof qualities / sizeof qualities[0])];
+            int kind = (int)(tt_rnd() % 5);
+            int q = qualities[tt_rnd() % (sizeof qualities / sizeof qualities[0])];
             uint32_t w = sizes[s][0], h = sizes[s][1];
             uint8_t *px = make_image(kind, w, h, ch);
             struct membuf ref = enc_libjpeg(px, w, h, ch, q, sub);
@@ -220,10 +216,10 @@ static void test_identical_files(void)
         }
     /* random sizes and settings */
     for (int k = 0; k < 150; k++) {
-        uint32_t w = 1 + rnd() % 90, h = 1 + rnd() % 90;
-        int mode = (int)(rnd() % 3), ch = mode == 2 ? 1 : 3, sub = mode == 0;
-        int q = 1 + (int)(rnd() % 100);
-        uint8_t *px = make_image((int)(rnd() % 5), w, h, ch);
+        uint32_t w = 1 + tt_rnd() % 90, h = 1 + tt_rnd() % 90;
+        int mode = (int)(tt_rnd() % 3), ch = mode == 2 ? 1 : 3, sub = mode == 0;
+        int q = 1 + (int)(tt_rnd() % 100);
+        uint8_t *px = make_image((int)(tt_rnd() % 5), w, h, ch);
         struct membuf ref = enc_libjpeg(px, w, h, ch, q, sub);
         struct membuf a = enc_front(px, w, h, ch, q, sub, 0);
         struct membuf b = enc_front(px, w, h, ch, q, sub, THUMB_CPU_AVX2);
@@ -253,18 +249,18 @@ static void test_kernels(void)
     }
     int bad = 0;
     for (int k = 0; k < 2000; k++) {
-        size_t n = rnd() % 70;
+        size_t n = tt_rnd() % 70;
         uint8_t rgb[3 * 70], y0[70], y1[70], b0[70], b1[70], r0[70], r1[70];
         for (size_t i = 0; i < 3 * n; i++)
-            rgb[i] = k < 8 ? (uint8_t)(k & 1 ? 255 : 0) : (uint8_t)rnd();
+            rgb[i] = k < 8 ? (uint8_t)(k & 1 ? 255 : 0) : (uint8_t)tt_rnd();
         s->rgb_ycc(rgb, y0, b0, r0, n);
         v->rgb_ycc(rgb, y1, b1, r1, n);
         bad += memcmp(y0, y1, n) || memcmp(b0, b1, n) || memcmp(r0, r1, n);
 
         uint8_t a[140], b[140], o0[70], o1[70];
         for (size_t i = 0; i < 2 * n; i++) {
-            a[i] = (uint8_t)rnd();
-            b[i] = k < 8 ? 255 : (uint8_t)rnd();
+            a[i] = (uint8_t)tt_rnd();
+            b[i] = k < 8 ? 255 : (uint8_t)tt_rnd();
         }
         s->down2(a, b, o0, n);
         v->down2(a, b, o1, n);
@@ -291,34 +287,34 @@ static void test_kernels(void)
     bad = 0;
     for (int k = 0; k < 20000; k++) {
         uint16_t qv[64];
-        int qk = (int)(rnd() % 4);
+        int qk = (int)(tt_rnd() % 4);
         for (int i = 0; i < 64; i++)
-            qv[i] = (uint16_t)(qk == 0 ? 1 : qk == 1 ? 255 : qk == 2 ? 1 + rnd() % 255 : 1u << (rnd() % 8));
+            qv[i] = (uint16_t)(qk == 0 ? 1 : qk == 1 ? 255 : qk == 2 ? 1 + tt_rnd() % 255 : 1u << (tt_rnd() % 8));
         jf_quant q;
         thumb__jf_quant_init(&q, qv);
         /* three blocks side by side (stride 24, 8 bytes slack): random, stripes, checkers, noise
          * bits, and the sign pattern of one DCT basis function (the extreme for its output) */
         uint8_t px[8 * 24 + 8];
-        int pk = (int)(rnd() % 5), basis = (int)(rnd() % 64), inv = (int)(rnd() % 2);
+        int pk = (int)(tt_rnd() % 5), basis = (int)(tt_rnd() % 64), inv = (int)(tt_rnd() % 2);
         for (int i = 0; i < 8 * 24 + 8; i++) {
             int r = i / 24 % 8, c = i % 24 % 8;
             double cu = cos((2 * c + 1) * (basis % 8) * 3.14159265358979 / 16);
             double cv = cos((2 * r + 1) * (basis / 8) * 3.14159265358979 / 16);
-            px[i] = pk == 0 ? (uint8_t)rnd() : pk == 1 ? (uint8_t)((i & 1) ? 255 : 0)
+            px[i] = pk == 0 ? (uint8_t)tt_rnd() : pk == 1 ? (uint8_t)((i & 1) ? 255 : 0)
                   : pk == 2 ? (uint8_t)(((i % 24) ^ (i / 24)) & 1 ? 255 : 0)
-                  : pk == 3 ? (uint8_t)(rnd() & 1 ? 255 : 0)
+                  : pk == 3 ? (uint8_t)(tt_rnd() & 1 ? 255 : 0)
                             : (uint8_t)(((cu * cv >= 0) ^ inv) ? 255 : 0);
         }
         int16_t c0[3 * 64], c1[3 * 64];
-        size_t nb = 1 + rnd() % 3;
+        size_t nb = 1 + tt_rnd() % 3;
         s->fdct_quant(px, 24, &q, c0, nb);
         v->fdct_quant(px, 24, &q, c1, nb);
         bad += memcmp(c0, c1, nb * 64 * sizeof(int16_t)) != 0;
         uint32_t n0[256] = {0}, n1[256] = {0};
         int16_t blk[64];
-        int density = (int)(rnd() % 65);
+        int density = (int)(tt_rnd() % 65);
         for (int i = 0; i < 64; i++)
-            blk[i] = (int)(rnd() % 64) < density ? (int16_t)((int)(rnd() % 2047) - 1023) : 0;
+            blk[i] = (int)(tt_rnd() % 64) < density ? (int16_t)((int)(tt_rnd() % 2047) - 1023) : 0;
         s->ac_stats(blk, n0);
         v->ac_stats(blk, n1);
         s->ac_stats(c0, n0);
@@ -375,7 +371,7 @@ static void test_huffman(void)
     check_table(f, "40 Fibonacci counts (tree depth over 32)");
     for (int k = 0; k < 200; k++) {
         for (int i = 0; i < 256; i++)
-            f[i] = rnd() % 3 == 0 ? 0 : rnd() % (1u << (rnd() % 24));
+            f[i] = tt_rnd() % 3 == 0 ? 0 : tt_rnd() % (1u << (tt_rnd() % 24));
         check_table(f, "random");
     }
 }

@@ -472,19 +472,6 @@ static int landscape(int n, int auto_orient, ref_img *im, thumb_info *info) {
     return rc;
 }
 
-/* EXIF orientation: where stored pixel (x, y) of a sw x sh image is displayed. */
-static void displayed_of(int o, uint32_t x, uint32_t y, uint32_t sw, uint32_t sh, uint32_t *X, uint32_t *Y) {
-    switch (o) {
-    case 1: *X = x; *Y = y; break;                     /* row 0 top, column 0 left */
-    case 2: *X = sw - 1 - x; *Y = y; break;            /* row 0 top, column 0 right */
-    case 3: *X = sw - 1 - x; *Y = sh - 1 - y; break;   /* row 0 bottom, column 0 right */
-    case 4: *X = x; *Y = sh - 1 - y; break;            /* row 0 bottom, column 0 left */
-    case 5: *X = y; *Y = x; break;                     /* row 0 left, column 0 top */
-    case 6: *X = sh - 1 - y; *Y = x; break;            /* row 0 right, column 0 top */
-    case 7: *X = sh - 1 - y; *Y = sw - 1 - x; break;   /* row 0 right, column 0 bottom */
-    default: *X = y; *Y = sw - 1 - x; break;           /* 8: row 0 left, column 0 bottom */
-    }
-}
 
 /* At full size (no resampling) the output is exactly the decoded image, oriented by the table. */
 static void test_orientation_exact(void) {
@@ -506,8 +493,8 @@ static void test_orientation_exact(void) {
             size_t wrong = 0;
             for (uint32_t y = 0; g.w == ow && g.h == oh && y < s.h; y++)
                 for (uint32_t x = 0; x < s.w; x++) {
-                    uint32_t X, Y;
-                    displayed_of(n, x, y, s.w, s.h, &X, &Y);
+                    uint64_t X, Y;
+                    tt_displayed_of(n, x, y, s.w, s.h, &X, &Y);
                     for (int k = 0; k < 3; k++)
                         if (g.px[((size_t)Y * ow + X) * 3 + k] != s.px[((size_t)y * s.w + x) * 3 + k]) wrong++;
                 }

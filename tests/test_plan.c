@@ -95,19 +95,6 @@ static expect model(const thumb_options *o, uint64_t W, uint64_t H) {
     return e;
 }
 
-/* EXIF orientation: where stored pixel (x, y) of a sw x sh image is displayed. */
-static void displayed_of(int o, uint64_t x, uint64_t y, uint64_t sw, uint64_t sh, uint64_t *X, uint64_t *Y) {
-    switch (o) {
-    case 1: *X = x; *Y = y; break;                     /* row 0 top, column 0 left */
-    case 2: *X = sw - 1 - x; *Y = y; break;            /* row 0 top, column 0 right */
-    case 3: *X = sw - 1 - x; *Y = sh - 1 - y; break;   /* row 0 bottom, column 0 right */
-    case 4: *X = x; *Y = sh - 1 - y; break;            /* row 0 bottom, column 0 left */
-    case 5: *X = y; *Y = x; break;                     /* row 0 left, column 0 top */
-    case 6: *X = sh - 1 - y; *Y = x; break;            /* row 0 right, column 0 top */
-    case 7: *X = sh - 1 - y; *Y = sw - 1 - x; break;   /* row 0 right, column 0 bottom */
-    default: *X = y; *Y = sw - 1 - x; break;           /* 8: row 0 left, column 0 bottom */
-    }
-}
 
 static double radius_of(int kernel) {
     switch (kernel) {
@@ -146,8 +133,8 @@ static int same_rect_after_orientation(const tplan *p, int o, const expect *e) {
     uint64_t drw = o >= 5 ? srh : srw, drh = o >= 5 ? srw : srh;
     if (drw != e->rw || drh != e->rh) return 0;
     uint64_t X0, Y0, X1, Y1;
-    displayed_of(o, p->x.crop, p->y.crop, srw, srh, &X0, &Y0);
-    displayed_of(o, p->x.crop + p->x.out - 1, p->y.crop + p->y.out - 1, srw, srh, &X1, &Y1);
+    tt_displayed_of(o, p->x.crop, p->y.crop, srw, srh, &X0, &Y0);
+    tt_displayed_of(o, p->x.crop + p->x.out - 1, p->y.crop + p->y.out - 1, srw, srh, &X1, &Y1);
     uint64_t xmin = X0 < X1 ? X0 : X1, xmax = X0 < X1 ? X1 : X0;
     uint64_t ymin = Y0 < Y1 ? Y0 : Y1, ymax = Y0 < Y1 ? Y1 : Y0;
     return xmin == e->crop_x && xmax == e->crop_x + e->img_w - 1 && ymin == e->crop_y &&

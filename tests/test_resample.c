@@ -8,14 +8,6 @@
 #include <math.h>
 #include <stdint.h>
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 11);
-}
 
 /* ---------------------------------------------------------------- reference */
 
@@ -173,7 +165,7 @@ static uint8_t *make_image(int type, int w, int h, int ch)
                 if (type == IMG_GRADIENT)
                     v = (int)(127.5 + 127.5 * sin((xx * (c + 1) * 0.021) + yy * 0.017 * (3 - c % 3)));
                 else if (type == IMG_NOISE)
-                    v = (int)(rnd() & 255);
+                    v = (int)(tt_rnd() & 255);
                 else
                     v = (((xx / 7) + (yy / 5) + c) & 1) ? 255 : 0;
                 if ((ch == 2 || ch == 4) && c == ch - 1 && type == IMG_EDGES)
@@ -253,10 +245,10 @@ static void test_constant(void)
     for (int ch = 1; ch <= 4; ch++)
         for (int kernel = 0; kernel <= 3; kernel++)
             for (int k = 0; k < 12; k++) {
-                uint32_t W = 1 + rnd() % 150, H = 1 + rnd() % 150;
-                uint32_t bx = 1 + rnd() % 4, by = 1 + rnd() % 4;
-                uint32_t ow = outs[rnd() % 6], oh = outs[rnd() % 6];
-                uint8_t px[4] = {(uint8_t)rnd(), (uint8_t)rnd(), (uint8_t)rnd(), (uint8_t)(k & 1 ? 255 : 2 + rnd() % 254)};
+                uint32_t W = 1 + tt_rnd() % 150, H = 1 + tt_rnd() % 150;
+                uint32_t bx = 1 + tt_rnd() % 4, by = 1 + tt_rnd() % 4;
+                uint32_t ow = outs[tt_rnd() % 6], oh = outs[tt_rnd() % 6];
+                uint8_t px[4] = {(uint8_t)tt_rnd(), (uint8_t)tt_rnd(), (uint8_t)tt_rnd(), (uint8_t)(k & 1 ? 255 : 2 + tt_rnd() % 254)};
                 if (ch == 2) px[1] = px[3];
                 uint8_t *img = malloc((size_t)W * H * ch), *out = malloc((size_t)ow * oh * ch);
                 for (size_t i = 0; i < (size_t)W * H; i++)

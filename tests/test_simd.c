@@ -6,14 +6,6 @@
 
 #include <stdint.h>
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 11);
-}
 
 static int run(const uint8_t *in, int ch, int kernel, const tresize_axis *x, const tresize_axis *y,
                uint8_t *out, unsigned features)
@@ -36,17 +28,17 @@ static int run(const uint8_t *in, int ch, int kernel, const tresize_axis *x, con
 static tresize_axis random_axis(void)
 {
     tresize_axis a;
-    a.in_len = 1 + rnd() % (rnd() % 4 == 0 ? 700 : 120);
-    a.box = rnd() % 3 == 0 ? 1 + rnd() % 6 : 1;
+    a.in_len = 1 + tt_rnd() % (tt_rnd() % 4 == 0 ? 700 : 120);
+    a.box = tt_rnd() % 3 == 0 ? 1 + tt_rnd() % 6 : 1;
     uint32_t red = (a.in_len + a.box - 1) / a.box;
-    switch (rnd() % 4) {
-    case 0: a.out_len = 1 + rnd() % (2 * red + 1); break;        /* anything */
-    case 1: a.out_len = 1 + red / (1 + rnd() % 9); break;         /* shrink */
+    switch (tt_rnd() % 4) {
+    case 0: a.out_len = 1 + tt_rnd() % (2 * red + 1); break;        /* anything */
+    case 1: a.out_len = 1 + red / (1 + tt_rnd() % 9); break;         /* shrink */
     case 2: a.out_len = red; break;                               /* same size */
-    default: a.out_len = 1 + rnd() % 300; break;
+    default: a.out_len = 1 + tt_rnd() % 300; break;
     }
-    a.step = (double)a.in_len / a.box / a.out_len * (rnd() % 5 == 0 ? 0.9 + (rnd() % 200) / 1000.0 : 1.0);
-    a.first = 0.5 * a.step - 0.5 + (rnd() % 4 == 0 ? ((int)(rnd() % 2001) - 1000) / 1000.0 : 0.0);
+    a.step = (double)a.in_len / a.box / a.out_len * (tt_rnd() % 5 == 0 ? 0.9 + (tt_rnd() % 200) / 1000.0 : 1.0);
+    a.first = 0.5 * a.step - 0.5 + (tt_rnd() % 4 == 0 ? ((int)(tt_rnd() % 2001) - 1000) / 1000.0 : 0.0);
     return a;
 }
 
@@ -55,15 +47,15 @@ static void test_resizes(void)
     int cases = 0, diffs = 0;
     for (int k = 0; k < 600; k++) {
         tresize_axis x = random_axis(), y = random_axis();
-        int ch = 1 + (int)(rnd() % 4), kernel = (int)(rnd() % 4);
+        int ch = 1 + (int)(tt_rnd() % 4), kernel = (int)(tt_rnd() % 4);
         size_t n_in = (size_t)x.in_len * y.in_len * ch, n_out = (size_t)x.out_len * y.out_len * ch;
         uint8_t *in = malloc(n_in), *a = malloc(n_out), *b = malloc(n_out);
-        int style = (int)(rnd() % 3);
+        int style = (int)(tt_rnd() % 3);
         for (size_t i = 0; i < n_in; i++) /* noise, extremes, or noise with 0/255 alpha */
-            in[i] = style == 1 ? (rnd() & 1 ? 255 : 0) : (uint8_t)rnd();
+            in[i] = style == 1 ? (tt_rnd() & 1 ? 255 : 0) : (uint8_t)tt_rnd();
         if (style == 2 && (ch == 2 || ch == 4))
             for (size_t i = ch - 1; i < n_in; i += ch)
-                in[i] = rnd() % 3 == 0 ? 0 : rnd() % 2 ? 255 : in[i];
+                in[i] = tt_rnd() % 3 == 0 ? 0 : tt_rnd() % 2 ? 255 : in[i];
         int ra = run(in, ch, kernel, &x, &y, a, 0), rb = run(in, ch, kernel, &x, &y, b, THUMB_CPU_AVX2);
         TT_CHECK(ra == 0 && rb == 0, "case %d: rc %d %d", k, ra, rb);
         if (ra == 0 && rb == 0) {
@@ -114,11 +106,11 @@ static void test_box(const tr_kernels *s, const tr_kernels *v)
     static uint32_t a1[(W + 64) * 4], a2[(W + 64) * 4];
     static int16_t r1[(W + 64) * 4], r2[(W + 64) * 4];
     for (int k = 0; k < 300; k++) {
-        int wc = rnd() % 2 ? 1 : 4;
-        size_t w = 1 + rnd() % W;
-        uint32_t kx = 1 + rnd() % 20, rows = 1 + rnd() % 8;
+        int wc = tt_rnd() % 2 ? 1 : 4;
+        size_t w = 1 + tt_rnd() % W;
+        uint32_t kx = 1 + tt_rnd() % 20, rows = 1 + tt_rnd() % 8;
         for (size_t i = 0; i < (W + 64) * 4; i++)
-            in[i] = (int16_t)(rnd() % 2 ? TR_VMAX : rnd() % (TR_VMAX + 1));
+            in[i] = (int16_t)(tt_rnd() % 2 ? TR_VMAX : tt_rnd() % (TR_VMAX + 1));
         memset(a1, 0, sizeof a1);
         memset(a2, 0, sizeof a2);
         for (uint32_t r = 0; r < rows; r++) {
@@ -155,6 +147,7 @@ static void test_box(const tr_kernels *s, const tr_kernels *v)
 
 int main(void)
 {
+    tt_rng = 0x2545F4914F6CDD1Dull; /* this suite's cases were drawn from this seed */
     const tr_kernels *s = thumb__resample_kernels(0), *v = thumb__resample_kernels(THUMB_CPU_AVX2);
     if (v == s) {
         printf("test_simd: SKIPPED: no AVX2 kernels in use (CPU or OS lacks AVX2, non-x86 build, "

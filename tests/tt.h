@@ -1,6 +1,7 @@
 /* A tiny test harness: TT_CHECK records a failure and goes on; main returns non-zero if any failed. */
 #ifndef TT_H
 #define TT_H
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,5 +58,29 @@ static inline unsigned char *tt_read_file(const char *path, size_t *len) {
     fclose(f);
     if (p) *len = (size_t)n;
     return p;
+}
+
+/* xorshift64 for deterministic test data; each test file has its own state (set it for a seed). */
+static uint64_t tt_rng = 0x9E3779B97F4A7C15ull;
+static inline uint32_t tt_rnd(void) {
+    tt_rng ^= tt_rng << 13;
+    tt_rng ^= tt_rng >> 7;
+    tt_rng ^= tt_rng << 17;
+    return (uint32_t)(tt_rng >> 11);
+}
+
+/* EXIF orientation, written apart from libthumb/orient.c so the tests have their own oracle:
+ * where stored pixel (x, y) of a sw x sh image is displayed. */
+static inline void tt_displayed_of(int o, uint64_t x, uint64_t y, uint64_t sw, uint64_t sh, uint64_t *X, uint64_t *Y) {
+    switch (o) {
+    case 1: *X = x; *Y = y; break;                     /* row 0 top, column 0 left */
+    case 2: *X = sw - 1 - x; *Y = y; break;            /* row 0 top, column 0 right */
+    case 3: *X = sw - 1 - x; *Y = sh - 1 - y; break;   /* row 0 bottom, column 0 right */
+    case 4: *X = x; *Y = sh - 1 - y; break;            /* row 0 bottom, column 0 left */
+    case 5: *X = y; *Y = x; break;                     /* row 0 left, column 0 top */
+    case 6: *X = sh - 1 - y; *Y = x; break;            /* row 0 right, column 0 top */
+    case 7: *X = sh - 1 - y; *Y = sw - 1 - x; break;   /* row 0 right, column 0 bottom */
+    default: *X = y; *Y = sw - 1 - x; break;           /* 8: row 0 left, column 0 bottom */
+    }
 }
 #endif
