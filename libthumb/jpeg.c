@@ -289,27 +289,46 @@ static void icc_drop(jdec *d)
     d->icc_total = 0;
 }
 
+/* The opening both APP readers share: read the length and up to hn bytes of head; when ours
+ * is false, the head is too short or does not start with tag, skip the rest and return false.
+ * Otherwise *rest is the payload after the head. */
+static bool marker_head(j_decompress_ptr c, uint8_t *head, size_t hn, const char *tag, size_t tag_len, bool ours,
+                        size_t *rest)
+{
+    size_t len = marker_begin(c);
+    size_t n = len < hn ? len : hn;
+    marker_read(c, head, n);
+    len -= n;
+    if (!ours || n < hn || memcmp(head, tag, tag_len) != 0) {
+        src_skip(c, (long)len);
+        return false;
+    }
+    *rest = len;
+    return true;
+}
+
+/* malloc for a marker payload, or THUMB_ENOMEM out of libjpeg */
+static uint8_t *marker_alloc(jdec *d, size_t len, const char *what)
+{
+    uint8_t *p = malloc(len ? len : 1);
+    if (!p) {
+        thumb__fail(d->pub.ctx, THUMB_ENOMEM, "jpeg: out of memory reading %s", what);
+        jerr_bail((j_common_ptr)&d->cinfo, THUMB_ENOMEM);
+    }
+    return p;
+}
+
 static boolean marker_app1(j_decompress_ptr c)
 {
     jdec *d = (jdec *)c->client_data;
-    size_t len = marker_begin(c);
     uint8_t head[6];
-    size_t hn = len < sizeof head ? len : sizeof head;
-
-    marker_read(c, head, hn);
-    len -= hn;
-    if (d->header_done || d->seen_exif || hn < 6 || memcmp(head, "Exif\0\0", 6) != 0) {
-        src_skip(c, (long)len);
+    size_t len;
+    if (!marker_head(c, head, sizeof head, "Exif\0\0", 6, !d->header_done && !d->seen_exif, &len))
         return TRUE;
-    }
     d->seen_exif = true;
     d->pub.hdr.has_exif = 1;
     /* kept in d while reading so that a failing read does not leak it */
-    d->exif = malloc(len ? len : 1);
-    if (!d->exif) {
-        thumb__fail(d->pub.ctx, THUMB_ENOMEM, "jpeg: out of memory reading EXIF");
-        jerr_bail((j_common_ptr)c, THUMB_ENOMEM);
-    }
+    d->exif = marker_alloc(d, len, "EXIF");
     marker_read(c, d->exif, len);
     int o = thumb__exif_orientation(d->exif, len);
     free(d->exif);
@@ -321,16 +340,10 @@ static boolean marker_app1(j_decompress_ptr c)
 static boolean marker_app2(j_decompress_ptr c)
 {
     jdec *d = (jdec *)c->client_data;
-    size_t len = marker_begin(c);
     uint8_t head[14];
-    size_t hn = len < sizeof head ? len : sizeof head;
-
-    marker_read(c, head, hn);
-    len -= hn;
-    if (d->header_done || d->icc_bad || hn < 14 || memcmp(head, "ICC_PROFILE\0", 12) != 0) {
-        src_skip(c, (long)len);
+    size_t len;
+    if (!marker_head(c, head, sizeof head, "ICC_PROFILE\0", 12, !d->header_done && !d->icc_bad, &len))
         return TRUE;
-    }
     int seq = head[12], count = head[13];
     if (seq == 0 || count == 0 || seq > count || (d->icc_count && count != d->icc_count) ||
         d->icc_seg[seq] != NULL) {
@@ -346,11 +359,7 @@ static boolean marker_app2(j_decompress_ptr c)
                     (unsigned)d->pub.opt->max_icc_bytes);
         jerr_bail((j_common_ptr)c, THUMB_ELIMIT_CHUNK);
     }
-    uint8_t *p = malloc(len ? len : 1);
-    if (!p) {
-        thumb__fail(d->pub.ctx, THUMB_ENOMEM, "jpeg: out of memory reading the ICC profile");
-        jerr_bail((j_common_ptr)c, THUMB_ENOMEM);
-    }
+    uint8_t *p = marker_alloc(d, len, "the ICC profile");
     d->icc_seg[seq] = p; /* owned from here on, so a failing read below does not leak it */
     d->icc_seg_len[seq] = (uint32_t)len;
     d->icc_total += len;
