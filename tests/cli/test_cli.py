@@ -512,8 +512,11 @@ def test_sigint_finishes_in_flight_jobs(tmp):
 
 def test_second_sigint_aborts_without_partial_files(tmp):
     # Big outputs keep the jobs in flight long enough for the second signal to cut them short:
-    # then there is no summary, and still nothing partial or hidden in the directory.
-    err = _interrupt_batch(tmp, "two", 0.02, 1500)
+    # then there is no summary, and still nothing partial or hidden in the directory. 3000x3000
+    # (an enlargement: full-scale decode, about 0.3 s a job here): at 1500x1500 the faster encoder
+    # let both in-flight jobs finish inside the 20 ms between the signals, and the batch ended
+    # with its summary before the second one came.
+    err = _interrupt_batch(tmp, "two", 0.02, 3000)
     check("not started" not in err, "the second SIGINT did not abort at once: %r" % err)
 
 
