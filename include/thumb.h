@@ -3,7 +3,10 @@
  *
  * The whole stable API is in this header. Every function returns an int error code
  * (THUMB_OK is 0) unless it says otherwise. A thumb_ctx is not shared between threads;
- * one context per thread is thread-safe, and the library keeps no global mutable state.
+ * one context per thread is thread-safe, and the library keeps no global mutable state (what
+ * it sets up once - CPU features, SIMD tables, the embeddable sRGB profile - is read-only
+ * afterwards). A context keeps small caches between calls (the last colour decision and the
+ * resampler's last two weight tables), so reusing one per thread for a batch is faster.
  *
  * SPDX-License-Identifier: MIT
  */
