@@ -73,12 +73,9 @@ void thumb__jf_quant_init(jf_quant *q, const uint16_t quantval[64])
         } else {
             fq++;
         }
-        q->recip[i] = fq;
-        q->corr[i] = c;
-        q->shift[i] = (uint32_t)r;
-        q->recip16[i] = (uint16_t)fq;
-        q->corr16[i] = (uint16_t)c;
-        q->scale16[i] = (uint16_t)(1u << (32 - r));
+        q->recip[i] = (uint16_t)fq;
+        q->corr[i] = (uint16_t)c;
+        q->scale[i] = (uint16_t)(1u << (32 - r));
     }
 }
 
@@ -196,7 +193,6 @@ struct jf_enc {
     uint32_t strip_h;            /* rows per iMCU row: 8 * f */
     uint32_t rows_in;            /* rows in the current strip */
     uint32_t strip_no;
-    uint32_t rows_total;
     uint8_t *plane[3];           /* strip_h rows of wpad samples each */
     uint8_t *sub;                /* 4:2:0: one reduced chroma strip, 8 rows of wpad / 2 */
     int hs[3], vs[3];
@@ -264,16 +260,15 @@ int thumb__jf_enc_new(jf_enc **out, struct jpeg_compress_struct *c, uint32_t w, 
         return THUMB_ENOMEM;
 
     /* the coefficient arrays, whole-image (libjpeg's optimize_coding keeps the same) */
+    JDIMENSION bh[3];
     for (int ci = 0; ci < f->ncomp; ci++) {
         JDIMENSION bw = (JDIMENSION)(div_up(f->wib[ci], (uint32_t)f->hs[ci]) * (uint32_t)f->hs[ci]);
-        JDIMENSION bh = (JDIMENSION)(div_up(f->hib[ci], (uint32_t)f->vs[ci]) * (uint32_t)f->vs[ci]);
-        f->arr[ci] = c->mem->request_virt_barray((j_common_ptr)c, JPOOL_IMAGE, FALSE, bw, bh, bh);
+        bh[ci] = (JDIMENSION)(div_up(f->hib[ci], (uint32_t)f->vs[ci]) * (uint32_t)f->vs[ci]);
+        f->arr[ci] = c->mem->request_virt_barray((j_common_ptr)c, JPOOL_IMAGE, FALSE, bw, bh[ci], bh[ci]);
     }
     c->mem->realize_virt_arrays((j_common_ptr)c);
-    for (int ci = 0; ci < f->ncomp; ci++) {
-        JDIMENSION bh = (JDIMENSION)(div_up(f->hib[ci], (uint32_t)f->vs[ci]) * (uint32_t)f->vs[ci]);
-        f->blocks[ci] = c->mem->access_virt_barray((j_common_ptr)c, f->arr[ci], 0, bh, TRUE);
-    }
+    for (int ci = 0; ci < f->ncomp; ci++)
+        f->blocks[ci] = c->mem->access_virt_barray((j_common_ptr)c, f->arr[ci], 0, bh[ci], TRUE);
     return THUMB_OK;
 }
 
@@ -357,7 +352,6 @@ void thumb__jf_enc_rows(jf_enc *f, const uint8_t *const *rows, uint32_t n)
             uint8_t *r = f->plane[ci] + off;
             memset(r + f->w, r[f->w - 1], f->wpad - f->w);
         }
-        f->rows_total++;
         if (++f->rows_in == f->strip_h)
             strip_code(f, f->strip_h);
     }

@@ -17,16 +17,50 @@
 
 #include "internal.h"
 
-/* Quantiser of one table, libjpeg-turbo's compute_reciprocal() for divisor d = quantval << 3:
- * q = ((|x| + corr) * recip) >> shift, with x's sign. */
+/* Quantiser of one table: libjpeg-turbo's compute_reciprocal() for divisor d = quantval << 3,
+ * applied as its SIMD quantisers do in 16 bits: q = ((((|x| + corr) * recip) >> 16) * scale) >> 16
+ * with x's sign, scale = 2^(32 - shift). That is ((|x| + corr) * recip) >> shift exactly, since
+ * shift >= 18 for every divisor (d >= 8). */
 typedef struct jf_quant {
-    uint32_t recip[64];
-    uint32_t corr[64];
-    uint32_t shift[64];
-    /* the same as libjpeg's SIMD quantisers do it in 16 bits (shift >= 18 here):
-     * q = (((|x| + corr) * recip) >> 16) * scale >> 16 with scale = 2^(32 - shift) */
-    uint16_t recip16[64], corr16[64], scale16[64];
+    uint16_t recip[64], corr[64], scale[64];
 } jf_quant;
+
+/* jccolor.c's fixed point: 16 fractional bits */
+#define JF_FIX(x) ((int32_t)((x) * 65536.0 + 0.5))
+
+/* jfdctint.c's constants (13 fractional bits) */
+#define JF_F_0_298 2446
+#define JF_F_0_390 3196
+#define JF_F_0_541 4433
+#define JF_F_0_765 6270
+#define JF_F_0_899 7373
+#define JF_F_1_175 9633
+#define JF_F_1_501 12299
+#define JF_F_1_847 15137
+#define JF_F_1_961 16069
+#define JF_F_2_053 16819
+#define JF_F_2_562 20995
+#define JF_F_3_072 25172
+
+/* One quantised coefficient through the quantiser above (the scalar kernel's, per value). */
+static inline int16_t jf_quantise(int32_t x, const jf_quant *q, int i)
+{
+    uint32_t a = (uint32_t)(x < 0 ? -x : x);
+    uint32_t v = ((((a + q->corr[i]) * q->recip[i]) >> 16) * q->scale[i]) >> 16;
+    return (int16_t)(x < 0 ? -(int32_t)v : (int32_t)v);
+}
+
+/* Count the AC symbol of a nonzero coefficient v after r zeros (jchuff.c): a ZRL per 16 zeros,
+ * then run/size. */
+static inline void jf_count_ac(uint32_t *counts, int r, int v)
+{
+    while (r > 15) {
+        counts[0xF0]++;
+        r -= 16;
+    }
+    unsigned a = (unsigned)(v < 0 ? -v : v);
+    counts[(r << 4) + 32 - __builtin_clz(a)]++;
+}
 
 typedef struct jf_kernels {
     /* n RGB pixels -> Y, Cb, Cr samples (jccolor.c rgb_ycc_convert). */

@@ -43,6 +43,16 @@ static void jerr_bail(j_common_ptr c, int code)
     longjmp(e->jb, 1);
 }
 
+/* After the longjmp in a decoder or encoder call: the object is failed for good, and every
+ * later call returns the same code (THUMB_ECORRUPT when libjpeg's own error set none). */
+static int jerr_sticky(jerr_mgr *e, bool *failed)
+{
+    *failed = true;
+    if (e->code == THUMB_OK)
+        e->code = THUMB_ECORRUPT;
+    return e->code;
+}
+
 static int jerr_code_for(j_common_ptr c)
 {
     jerr_mgr *e = (jerr_mgr *)c->err;
@@ -662,12 +672,8 @@ static int jdec_start(tdec *t, const tdec_request *req)
         return thumb__fail(t->ctx, THUMB_EINVAL, "jpeg: scale %d/8 out of range", req ? req->scale_num : 0);
     d->started = true;
 
-    if (setjmp(d->err.jb)) {
-        d->failed = true;
-        if (d->err.code == THUMB_OK)
-            d->err.code = THUMB_ECORRUPT;
-        return d->err.code;
-    }
+    if (setjmp(d->err.jb))
+        return jerr_sticky(&d->err, &d->failed);
 
     c->scale_num = (unsigned)req->scale_num;
     c->scale_denom = 8;
@@ -810,12 +816,8 @@ static int jdec_next_row(tdec *t, const uint8_t **row)
         return thumb__fail(t->ctx, THUMB_EINVAL, "jpeg: no more rows");
 
     if (d->rows_i >= d->rows_n) {
-        if (setjmp(d->err.jb)) {
-            d->failed = true;
-            if (d->err.code == THUMB_OK)
-                d->err.code = THUMB_ECORRUPT;
-            return d->err.code;
-        }
+        if (setjmp(d->err.jb))
+            return jerr_sticky(&d->err, &d->failed);
         uint32_t want = t->h - d->delivered;
         if (want > JPEG_ROWS_PER_READ)
             want = JPEG_ROWS_PER_READ;
@@ -1033,18 +1035,20 @@ static __attribute__((noinline)) void write_rows(j_compress_ptr c, const uint8_t
     }
 }
 
+/* Rows given so far: counted here for the front end, by libjpeg otherwise. */
+static uint32_t enc_rows_given(const jenc *e)
+{
+    return e->front ? e->rows : e->cinfo.next_scanline;
+}
+
 int thumb__jpeg_enc_rows(jenc *e, const uint8_t *const *rows, uint32_t n)
 {
     if (e->failed)
         return e->err.code;
-    if (setjmp(e->err.jb)) {
-        e->failed = true;
-        if (e->err.code == THUMB_OK)
-            e->err.code = THUMB_ECORRUPT;
-        return e->err.code;
-    }
+    if (setjmp(e->err.jb))
+        return jerr_sticky(&e->err, &e->failed);
     j_compress_ptr c = &e->cinfo;
-    uint32_t done = e->front ? e->rows : c->next_scanline;
+    uint32_t done = enc_rows_given(e);
     if (n > c->image_height - done) {
         e->failed = true;
         return e->err.code = thumb__fail(e->err.ctx, THUMB_EINVAL, "jpeg: more than %u rows",
@@ -1073,14 +1077,10 @@ int thumb__jpeg_enc_finish(jenc *e)
 {
     if (e->failed)
         return e->err.code;
-    if (setjmp(e->err.jb)) {
-        e->failed = true;
-        if (e->err.code == THUMB_OK)
-            e->err.code = THUMB_ECORRUPT;
-        return e->err.code;
-    }
+    if (setjmp(e->err.jb))
+        return jerr_sticky(&e->err, &e->failed);
     j_compress_ptr c = &e->cinfo;
-    uint32_t done = e->front ? e->rows : c->next_scanline;
+    uint32_t done = enc_rows_given(e);
     if (done != c->image_height) {
         e->failed = true;
         return e->err.code = thumb__fail(e->err.ctx, THUMB_EINVAL, "jpeg: got %u of %u rows",

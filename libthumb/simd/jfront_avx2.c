@@ -1,5 +1,6 @@
 /* AVX2 kernels of the JPEG front end (see jfront.h). The same integer arithmetic as
- * jfront_scalar.c in 32-bit lanes, so the same bytes (test_jfront compares them).
+ * jfront_scalar.c (exact int32 sums, int16 where every value fits), so the same bytes
+ * (test_jfront compares them).
  * Compiled without -mavx2: each function carries target("avx2") and is only reached through
  * the table after thumb__cpu_features() saw AVX2 and OS support. */
 #include "../jfront.h"
@@ -9,8 +10,6 @@
 
 #define AVX2 __attribute__((target("avx2")))
 
-#define JF_FIX(x) ((int32_t)((x) * 65536.0 + 0.5))
-
 /* 8 int32 (0..255) -> 8 bytes at out */
 static AVX2 inline void store8(uint8_t *out, __m256i v)
 {
@@ -18,41 +17,60 @@ static AVX2 inline void store8(uint8_t *out, __m256i v)
     _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(w, w));
 }
 
+#define M16(...) _mm_setr_epi8(__VA_ARGS__)
+
+/* 16 interleaved 3-byte pixels (48 bytes at p) -> their first, second and third bytes */
+static AVX2 inline void split16(const uint8_t *p, __m128i *a, __m128i *b, __m128i *c)
+{
+    const __m128i a0 = M16(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i a1 = M16(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1);
+    const __m128i a2 = M16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
+    const __m128i b0 = M16(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i b1 = M16(-1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1);
+    const __m128i b2 = M16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14);
+    const __m128i c0 = M16(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i c1 = M16(-1, -1, -1, -1, -1, 1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1);
+    const __m128i c2 = M16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15);
+    __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+    *a = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(x0, a0), _mm_shuffle_epi8(x1, a1)), _mm_shuffle_epi8(x2, a2));
+    *b = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(x0, b0), _mm_shuffle_epi8(x1, b1)), _mm_shuffle_epi8(x2, b2));
+    *c = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(x0, c0), _mm_shuffle_epi8(x1, c1)), _mm_shuffle_epi8(x2, c2));
+}
+
 /* Y  = 19595 R + 38470 G + 7471 B + 2^15, with 38470 G = 22086 G + 16384 G (madd takes int16);
  * Cb = -11059 R - 21709 G + 32768 B + (128 << 16) + 2^15 - 1, the 32768 B as B << 15;
  * Cr = 32768 R - 27439 G - 5329 B + the same offset. Exact int32 sums, as jccolor.c's tables. */
 #define PAIR(a, b) _mm256_set1_epi32((int)(((uint32_t)(uint16_t)(int16_t)(a)) | ((uint32_t)(uint16_t)(int16_t)(b) << 16)))
 
-static AVX2 void rgb_ycc_avx2(const uint8_t *rgb, uint8_t *y, uint8_t *cb, uint8_t *cr, size_t n)
+/* 8 pixels of R, G, B (low 8 bytes of r8, g8, b8) -> 8 Y, Cb, Cr */
+static AVX2 inline void ycc8(__m128i r8, __m128i g8, __m128i b8, uint8_t *y, uint8_t *cb, uint8_t *cr)
 {
-    /* 8 pixels = 24 bytes: 16 from p, 8 from p + 16; R, G, B picked into the low 8 bytes */
-    const __m128i r_lo = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i g_lo = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i b_lo = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i r_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i g_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 0, 3, 6, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i b_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 1, 4, 7, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m256i y_rg = PAIR(JF_FIX(0.29900), JF_FIX(0.58700) - 16384), y_bg = PAIR(JF_FIX(0.11400), 16384);
     const __m256i cb_rg = PAIR(-JF_FIX(0.16874), -JF_FIX(0.33126)), cr_gb = PAIR(-JF_FIX(0.41869), -JF_FIX(0.08131));
     const __m256i yoff = _mm256_set1_epi32(1 << 15), coff = _mm256_set1_epi32((128 << 16) + (1 << 15) - 1);
+    __m256i rg = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(r8, g8)); /* R0 G0 R1 G1 ... as int16 */
+    __m256i bg = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(b8, g8));
+    __m256i gb = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(g8, b8));
+    __m256i r32 = _mm256_cvtepu8_epi32(r8), b32 = _mm256_cvtepu8_epi32(b8);
+    __m256i vy = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(rg, y_rg), _mm256_madd_epi16(bg, y_bg)), yoff);
+    __m256i vcb = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(rg, cb_rg), _mm256_slli_epi32(b32, 15)), coff);
+    __m256i vcr = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(gb, cr_gb), _mm256_slli_epi32(r32, 15)), coff);
+    store8(y, _mm256_srai_epi32(vy, 16));
+    store8(cb, _mm256_srai_epi32(vcb, 16));
+    store8(cr, _mm256_srai_epi32(vcr, 16));
+}
+
+static AVX2 void rgb_ycc_avx2(const uint8_t *rgb, uint8_t *y, uint8_t *cb, uint8_t *cr, size_t n)
+{
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const uint8_t *p = rgb + 3 * i;
-        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i hi = _mm_loadl_epi64((const __m128i *)(const void *)(p + 16));
-        __m128i r8 = _mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi));
-        __m128i g8 = _mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi));
-        __m128i b8 = _mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi));
-        __m256i rg = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(r8, g8)); /* R0 G0 R1 G1 ... as int16 */
-        __m256i bg = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(b8, g8));
-        __m256i gb = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(g8, b8));
-        __m256i r32 = _mm256_cvtepu8_epi32(r8), b32 = _mm256_cvtepu8_epi32(b8);
-        __m256i vy = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(rg, y_rg), _mm256_madd_epi16(bg, y_bg)), yoff);
-        __m256i vcb = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(rg, cb_rg), _mm256_slli_epi32(b32, 15)), coff);
-        __m256i vcr = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(gb, cr_gb), _mm256_slli_epi32(r32, 15)), coff);
-        store8(y + i, _mm256_srai_epi32(vy, 16));
-        store8(cb + i, _mm256_srai_epi32(vcb, 16));
-        store8(cr + i, _mm256_srai_epi32(vcr, 16));
+    for (; i + 16 <= n; i += 16) {
+        __m128i r, g, b;
+        split16(rgb + 3 * i, &r, &g, &b);
+        ycc8(r, g, b, y + i, cb + i, cr + i);
+        ycc8(_mm_unpackhi_epi64(r, r), _mm_unpackhi_epi64(g, g), _mm_unpackhi_epi64(b, b), y + i + 8, cb + i + 8,
+             cr + i + 8);
     }
     if (i < n)
         thumb__jf_scalar.rgb_ycc(rgb + 3 * i, y + i, cb + i, cr + i, n - i);
@@ -141,15 +159,15 @@ static AVX2 inline void fdct_pass16(__m256i v[8], int first)
         v[4] = rot1(lo, hi, PAIR(1, -1), two, 2);
     }
     __m256i lo = _mm256_unpacklo_epi16(tmp12, tmp13), hi = _mm256_unpackhi_epi16(tmp12, tmp13);
-    v[2] = rot1(lo, hi, PAIR(4433, 4433 + 6270), rnd, sh);
-    v[6] = rot1(lo, hi, PAIR(4433 - 15137, 4433), rnd, sh);
+    v[2] = rot1(lo, hi, PAIR(JF_F_0_541, JF_F_0_541 + JF_F_0_765), rnd, sh);
+    v[6] = rot1(lo, hi, PAIR(JF_F_0_541 - JF_F_1_847, JF_F_0_541), rnd, sh);
 
     __m256i l45 = _mm256_unpacklo_epi16(tmp4, tmp5), h45 = _mm256_unpackhi_epi16(tmp4, tmp5);
     __m256i l67 = _mm256_unpacklo_epi16(tmp6, tmp7), h67 = _mm256_unpackhi_epi16(tmp6, tmp7);
-    v[7] = rot2(l45, h45, PAIR(-11363, 9633), l67, h67, PAIR(-6436, 2260), rnd, sh);
-    v[5] = rot2(l45, h45, PAIR(9633, 2261), l67, h67, PAIR(-11362, 6437), rnd, sh);
-    v[3] = rot2(l45, h45, PAIR(-6436, -11362), l67, h67, PAIR(-2259, 9633), rnd, sh);
-    v[1] = rot2(l45, h45, PAIR(2260, 6437), l67, h67, PAIR(9633, 11363), rnd, sh);
+    v[7] = rot2(l45, h45, PAIR(JF_F_0_298 - JF_F_0_899 - JF_F_1_961 + JF_F_1_175, JF_F_1_175), l67, h67, PAIR(JF_F_1_175 - JF_F_1_961, JF_F_1_175 - JF_F_0_899), rnd, sh);
+    v[5] = rot2(l45, h45, PAIR(JF_F_1_175, JF_F_2_053 - JF_F_2_562 - JF_F_0_390 + JF_F_1_175), l67, h67, PAIR(JF_F_1_175 - JF_F_2_562, JF_F_1_175 - JF_F_0_390), rnd, sh);
+    v[3] = rot2(l45, h45, PAIR(JF_F_1_175 - JF_F_1_961, JF_F_1_175 - JF_F_2_562), l67, h67, PAIR(JF_F_3_072 - JF_F_2_562 - JF_F_1_961 + JF_F_1_175, JF_F_1_175), rnd, sh);
+    v[1] = rot2(l45, h45, PAIR(JF_F_1_175 - JF_F_0_899, JF_F_1_175 - JF_F_0_390), l67, h67, PAIR(JF_F_1_175, JF_F_1_501 - JF_F_0_899 - JF_F_0_390 + JF_F_1_175), rnd, sh);
 }
 
 /* Blocks src and src + 8 (the second may be garbage: keep is 1 or 2 blocks to store). */
@@ -165,9 +183,9 @@ static AVX2 inline void fdct_quant2(const uint8_t *src, size_t stride, const jf_
     transpose8x16(v);      /* v[r] = row r of that */
     fdct_pass16(v, 0);     /* v[u] = output row u, natural order */
     for (int u = 0; u < 8; u++) {
-        __m256i rc = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(q->recip16 + 8 * u)));
-        __m256i co = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(q->corr16 + 8 * u)));
-        __m256i sc = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(q->scale16 + 8 * u)));
+        __m256i rc = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(q->recip + 8 * u)));
+        __m256i co = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(q->corr + 8 * u)));
+        __m256i sc = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(q->scale + 8 * u)));
         __m256i x = v[u];
         __m256i t = _mm256_mulhi_epu16(_mm256_add_epi16(_mm256_abs_epi16(x), co), rc);
         t = _mm256_sign_epi16(_mm256_mulhi_epu16(t, sc), x);
@@ -223,21 +241,12 @@ static AVX2 void ac_stats_avx2(const int16_t *blk, uint32_t *counts)
     while (nz) {
         int k = __builtin_ctzll(nz);
         nz &= nz - 1;
-        int r = k - prev - 1;
-        while (r > 15) {
-            counts[0xF0]++;
-            r -= 16;
-        }
-        int v = blk[thumb__jf_natural[k]];
-        unsigned a = (unsigned)(v < 0 ? -v : v);
-        counts[(r << 4) + 32 - __builtin_clz(a)]++;
+        jf_count_ac(counts, k - prev - 1, blk[thumb__jf_natural[k]]);
         prev = k;
     }
     if (prev < 63)
         counts[0]++;
 }
-
-#define M16(...) _mm_setr_epi8(__VA_ARGS__)
 
 static AVX2 void interleave3_avx2(const uint8_t *a, const uint8_t *b, const uint8_t *c, uint8_t *out, size_t n)
 {
@@ -270,27 +279,13 @@ static AVX2 void interleave3_avx2(const uint8_t *a, const uint8_t *b, const uint
 
 static AVX2 void split3_avx2(const uint8_t *in, uint8_t *a, uint8_t *b, uint8_t *c, size_t n)
 {
-    const __m128i a0 = M16(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i a1 = M16(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1);
-    const __m128i a2 = M16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
-    const __m128i b0 = M16(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i b1 = M16(-1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1);
-    const __m128i b2 = M16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14);
-    const __m128i c0 = M16(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i c1 = M16(-1, -1, -1, -1, -1, 1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1);
-    const __m128i c2 = M16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15);
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const uint8_t *p = in + 3 * i;
-        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-        __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
-        _mm_storeu_si128((__m128i *)(void *)(a + i), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(x0, a0), _mm_shuffle_epi8(x1, a1)),
-                                                                  _mm_shuffle_epi8(x2, a2)));
-        _mm_storeu_si128((__m128i *)(void *)(b + i), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(x0, b0), _mm_shuffle_epi8(x1, b1)),
-                                                                  _mm_shuffle_epi8(x2, b2)));
-        _mm_storeu_si128((__m128i *)(void *)(c + i), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(x0, c0), _mm_shuffle_epi8(x1, c1)),
-                                                                  _mm_shuffle_epi8(x2, c2)));
+        __m128i va, vb, vc;
+        split16(in + 3 * i, &va, &vb, &vc);
+        _mm_storeu_si128((__m128i *)(void *)(a + i), va);
+        _mm_storeu_si128((__m128i *)(void *)(b + i), vb);
+        _mm_storeu_si128((__m128i *)(void *)(c + i), vc);
     }
     if (i < n)
         thumb__jf_scalar.split3(in + 3 * i, a + i, b + i, c + i, n - i);

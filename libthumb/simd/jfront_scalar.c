@@ -1,9 +1,8 @@
 /* Scalar kernels of the JPEG front end (see jfront.h): libjpeg-turbo's C arithmetic. */
 #include "../jfront.h"
 
-/* jccolor.c: 16 fractional bits, Y rounded by +1/2 in its B term, Cb/Cr offset by 128 and
- * rounded by +1/2 - 1 (the B->Cb and R->Cr coefficients are both 1/2). */
-#define JF_FIX(x) ((int32_t)((x) * 65536.0 + 0.5))
+/* jccolor.c: Y rounded by +1/2 in its B term, Cb/Cr offset by 128 and rounded by +1/2 - 1
+ * (the B->Cb and R->Cr coefficients are both 1/2). */
 #define JF_HALF (1 << 15)
 #define JF_CBCR_OFF (128 << 16)
 
@@ -25,22 +24,10 @@ static void down2_scalar(const uint8_t *r0, const uint8_t *r1, uint8_t *out, siz
         out[i] = (uint8_t)((r0[2 * i] + r0[2 * i + 1] + r1[2 * i] + r1[2 * i + 1] + 1 + (int)(i & 1)) >> 2);
 }
 
-/* jfdctint.c (Loeffler, Ligtenberg and Moschytz): 13-bit constants, 2 extra bits after pass 1,
- * outputs scaled by 8. */
+/* jfdctint.c (Loeffler, Ligtenberg and Moschytz): 13-bit constants (JF_F_*), 2 extra bits after
+ * pass 1, outputs scaled by 8. */
 #define CB 13
 #define P1 2
-#define F_0_298 2446
-#define F_0_390 3196
-#define F_0_541 4433
-#define F_0_765 6270
-#define F_0_899 7373
-#define F_1_175 9633
-#define F_1_501 12299
-#define F_1_847 15137
-#define F_1_961 16069
-#define F_2_053 16819
-#define F_2_562 20995
-#define F_3_072 25172
 #define DESCALE(x, n) (((x) + (1 << ((n) - 1))) >> (n))
 
 /* One 1-D pass over 8 values d[0], d[s], ..., d[7s]; first: row pass (results << P1 and
@@ -61,21 +48,21 @@ static inline void fdct_1d(int32_t *d, int s, int first)
         d[0] = DESCALE(tmp10 + tmp11, P1);
         d[4 * s] = DESCALE(tmp10 - tmp11, P1);
     }
-    int32_t z1 = (tmp12 + tmp13) * F_0_541;
-    d[2 * s] = DESCALE(z1 + tmp13 * F_0_765, sh);
-    d[6 * s] = DESCALE(z1 - tmp12 * F_1_847, sh);
+    int32_t z1 = (tmp12 + tmp13) * JF_F_0_541;
+    d[2 * s] = DESCALE(z1 + tmp13 * JF_F_0_765, sh);
+    d[6 * s] = DESCALE(z1 - tmp12 * JF_F_1_847, sh);
 
     z1 = tmp4 + tmp7;
     int32_t z2 = tmp5 + tmp6, z3 = tmp4 + tmp6, z4 = tmp5 + tmp7;
-    int32_t z5 = (z3 + z4) * F_1_175;
-    tmp4 *= F_0_298;
-    tmp5 *= F_2_053;
-    tmp6 *= F_3_072;
-    tmp7 *= F_1_501;
-    z1 *= -F_0_899;
-    z2 *= -F_2_562;
-    z3 = z3 * -F_1_961 + z5;
-    z4 = z4 * -F_0_390 + z5;
+    int32_t z5 = (z3 + z4) * JF_F_1_175;
+    tmp4 *= JF_F_0_298;
+    tmp5 *= JF_F_2_053;
+    tmp6 *= JF_F_3_072;
+    tmp7 *= JF_F_1_501;
+    z1 *= -JF_F_0_899;
+    z2 *= -JF_F_2_562;
+    z3 = z3 * -JF_F_1_961 + z5;
+    z4 = z4 * -JF_F_0_390 + z5;
     d[7 * s] = DESCALE(tmp4 + z1 + z3, sh);
     d[5 * s] = DESCALE(tmp5 + z2 + z4, sh);
     d[3 * s] = DESCALE(tmp6 + z2 + z3, sh);
@@ -93,12 +80,8 @@ static void fdct_quant_1(const uint8_t *src, size_t stride, const jf_quant *q, i
     /* libjpeg keeps DCTELEM (16 bits) between the passes; every value fits, so nothing is lost */
     for (int c = 0; c < 8; c++)
         fdct_1d(d + c, 8, 0);
-    for (int i = 0; i < 64; i++) {
-        int32_t x = d[i];
-        uint32_t a = (uint32_t)(x < 0 ? -x : x);
-        int32_t v = (int32_t)(((a + q->corr[i]) * q->recip[i]) >> q->shift[i]);
-        out[i] = (int16_t)(x < 0 ? -v : v);
-    }
+    for (int i = 0; i < 64; i++)
+        out[i] = jf_quantise(d[i], q, i);
 }
 
 static void fdct_quant_scalar(const uint8_t *src, size_t stride, const jf_quant *q, int16_t *out, size_t n)
@@ -116,13 +99,7 @@ static void ac_stats_scalar(const int16_t *blk, uint32_t *counts)
             r++;
             continue;
         }
-        while (r > 15) {
-            counts[0xF0]++;
-            r -= 16;
-        }
-        unsigned a = (unsigned)(v < 0 ? -v : v);
-        int nbits = 32 - __builtin_clz(a);
-        counts[(r << 4) + nbits]++;
+        jf_count_ac(counts, r, v);
         r = 0;
     }
     if (r > 0)
