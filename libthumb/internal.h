@@ -17,6 +17,7 @@ struct thumb_ctx {
     char detail[256];
     int colour_stage;   /* test/bench hook, 0 = the library's choice; else 1 + THUMB_COLOUR_STAGE_* */
     int no_ycc;         /* test/bench hook: never resize in YCbCr (always decode to RGB) */
+    int no_jdfast;      /* test/bench hook: libjpeg decodes every JPEG (no jdfast.h) */
     /* The last colour decision, kept for the next image with the same profile (uploads from
      * one camera or phone share it): skips parsing, sRGB checks and building the transform. */
     struct tcolour *colour_cache; /* NULL with colour_cached set: "no transform needed" */

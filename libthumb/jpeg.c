@@ -6,6 +6,7 @@
  * APP1/APP2 marker processors so a file cannot make libjpeg keep megabytes of markers.
  */
 #include "internal.h"
+#include "jdfast.h"
 #include "jfront.h"
 
 #include <limits.h>
@@ -170,6 +171,11 @@ typedef struct jdec {
     size_t plane_w;
     uint32_t imcu;                  /* rows per jpeg_read_raw_data call */
     uint32_t raw_y;                 /* image rows read so far */
+
+    /* our baseline decoder (jdfast.h) in place of libjpeg's decompression */
+    jdfast *fast;
+    const uint8_t *fast_rows[JPEG_ROWS_PER_READ];
+    bool quiet_eof;                 /* src_fill: the end of the input returns FALSE (jdfast) */
 } jdec;
 
 static const tdec_ops jpeg_dec_ops;
@@ -223,6 +229,8 @@ static boolean src_fill(j_decompress_ptr c)
             return TRUE;
         }
     }
+    if (d->quiet_eof)
+        return FALSE; /* jdfast: it decides whether the data it has is enough */
     /* End of input: hand libjpeg a fake EOI so it stops cleanly, and remember why; the
      * warning makes emit_message fail the decode with THUMB_ETRUNCATED. */
     d->err.truncated = true;
@@ -431,6 +439,7 @@ static void jdec_free(jdec *d)
     free(d->exif);
     free(d->rows);
     free(d->planes);
+    thumb__jdfast_free(d->fast);
     free(d);
 }
 
@@ -659,6 +668,50 @@ static int raw_read(jdec *d)
     }
 }
 
+static int fast_warn(void *user, const char *what)
+{
+    (void)what;
+    jdec *d = user;
+    d->cinfo.err->num_warnings++;
+    return ++d->err.warnings > JPEG_MAX_WARNINGS;
+}
+
+/* Our decoder takes the entropy-coded data (jdfast.h): any window, YCbCr rows when welcome. */
+static int fast_start(jdec *d, const tdec_request *req)
+{
+    tdec *t = &d->pub;
+    j_decompress_ptr c = &d->cinfo;
+    bool ycc = req->ycc && c->num_components == 3;
+    d->quiet_eof = true;
+    int rc = thumb__jdfast_start(&d->fast, t->ctx, c, req->x0, req->x1, req->y0, req->y1, ycc,
+                                  thumb__cpu_features(), fast_warn, d);
+    if (rc != THUMB_OK) {
+        d->failed = true;
+        return d->err.code = rc;
+    }
+    t->scale_num = req->scale_num;
+    t->dec_w = c->output_width;
+    t->dec_h = c->output_height;
+    t->channels = thumb__jdfast_channels(d->fast);
+    t->ycc = ycc ? 1 : 0;
+    t->x0 = req->x0;
+    t->w = req->x1 - req->x0;
+    t->y0 = req->y0;
+    t->h = req->y1 - req->y0;
+    return THUMB_OK;
+}
+
+/* Rows from jdfast into d->fast_rows; source errors longjmp to the caller's setjmp. */
+static int fast_read(jdec *d, int *got)
+{
+    int rc = thumb__jdfast_rows(d->fast, d->fast_rows, got);
+    if (rc != THUMB_OK) {
+        d->failed = true;
+        d->err.code = rc;
+    }
+    return rc;
+}
+
 static int jdec_start(tdec *t, const tdec_request *req)
 {
     jdec *d = (jdec *)t;
@@ -692,6 +745,9 @@ static int jdec_start(tdec *t, const tdec_request *req)
         c->out_color_space = JCS_RGB;
     }
     jpeg_calc_output_dimensions(c);
+    if (!t->ctx->no_jdfast && !t->hdr.is_cmyk && req->x0 < req->x1 && req->x1 <= c->output_width &&
+        req->y0 < req->y1 && req->y1 <= c->output_height && thumb__jdfast_usable(c))
+        return fast_start(d, req);
     if (req->ycc && c->jpeg_color_space == JCS_YCbCr && c->num_components == 3 && !t->hdr.is_cmyk)
         raw_mode_choose(d, req);
     t->scale_num = req->scale_num;
@@ -822,12 +878,14 @@ static int jdec_next_row(tdec *t, const uint8_t **row)
         if (want > JPEG_ROWS_PER_READ)
             want = JPEG_ROWS_PER_READ;
         int got = 0;
+        if (d->fast && fast_read(d, &got) != THUMB_OK)
+            return d->err.code;
         if (d->raw && (got = raw_read(d)) == 0) {
             d->failed = true;
             d->err.code = thumb__fail(t->ctx, THUMB_ETRUNCATED, "jpeg: decoder stopped early");
             return d->err.code;
         }
-        while (!d->raw && (uint32_t)got < want) {
+        while (!d->raw && !d->fast && (uint32_t)got < want) {
             JDIMENSION n = jpeg_read_scanlines(c, d->row_ptrs + got, want - (uint32_t)got);
             if (n == 0) {
                 d->failed = true;
@@ -847,7 +905,7 @@ static int jdec_next_row(tdec *t, const uint8_t **row)
             d->done = true;
         }
     }
-    *row = d->row_ptrs[d->rows_i++] + d->x_skip;
+    *row = d->fast ? d->fast_rows[d->rows_i++] : d->row_ptrs[d->rows_i++] + d->x_skip;
     d->delivered++;
     return THUMB_OK;
 }

@@ -1,0 +1,472 @@
+/* Our baseline decoder (libthumb/jdfast.h) against libjpeg-turbo itself:
+ *  - every corpus JPEG it takes, at every scale it takes, RGB, YCbCr and grey, gives libjpeg's
+ *    samples byte for byte (the whole image, and random windows of it);
+ *  - so do files made here with libjpeg over sizes that leave every kind of partial MCU,
+ *    qualities 1..100, 4:2:0, 4:4:4 and grey, with and without restart markers;
+ *  - through the library, files cut short, cut by EOI, with markers lost or out of order and
+ *    with bytes flipped end with the same result code as libjpeg's decode (ctx->no_jdfast), and
+ *    the fast path is the one taken for the layouts it covers. */
+#include "internal.h"
+#include "jdfast.h"
+#include "tt.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jpeglib.h>
+
+struct jerr {
+    struct jpeg_error_mgr pub;
+    jmp_buf jb;
+};
+static void on_error(j_common_ptr c)
+{
+    longjmp(((struct jerr *)c->err)->jb, 1);
+}
+static void on_message(j_common_ptr c, int level)
+{
+    if (level < 0)
+        c->err->num_warnings++;
+}
+
+static int compared, windows_compared;
+static unsigned features; /* kernels under test: THUMB_CPU_AVX2 or 0 */
+
+/* TT_REQUIRE for void helpers */
+#define NEED(cond, ...)                                                                                      \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            TT_CHECK(0, __VA_ARGS__);                                                                        \
+            return;                                                                                          \
+        }                                                                                                    \
+    } while (0)
+
+/* libjpeg's decode at scale/8 into one buffer (settings as jpeg.c: islow, fancy upsampling). */
+static uint8_t *ref_decode(const uint8_t *data, size_t len, int scale, J_COLOR_SPACE cs, uint32_t *w, uint32_t *h,
+                           int *ch)
+{
+    struct jpeg_decompress_struct d;
+    struct jerr e;
+    d.err = jpeg_std_error(&e.pub);
+    e.pub.error_exit = on_error;
+    e.pub.emit_message = on_message;
+    uint8_t *volatile out = NULL;
+    jpeg_create_decompress(&d);
+    if (setjmp(e.jb)) {
+        jpeg_destroy_decompress(&d);
+        free(out);
+        return NULL;
+    }
+    jpeg_mem_src(&d, data, (unsigned long)len);
+    jpeg_read_header(&d, TRUE);
+    d.scale_num = (unsigned)scale;
+    d.scale_denom = 8;
+    d.dct_method = JDCT_ISLOW;
+    d.do_fancy_upsampling = TRUE;
+    d.out_color_space = cs;
+    jpeg_start_decompress(&d);
+    *w = d.output_width;
+    *h = d.output_height;
+    *ch = d.output_components;
+    size_t stride = (size_t)*w * (size_t)*ch;
+    out = malloc(stride * *h);
+    while (d.output_scanline < d.output_height) {
+        JSAMPROW r = out + (size_t)d.output_scanline * stride;
+        jpeg_read_scanlines(&d, &r, 1);
+    }
+    jpeg_finish_decompress(&d);
+    bool warned = e.pub.num_warnings > 0;
+    jpeg_destroy_decompress(&d);
+    if (warned) { /* corrupt or cut short: libjpeg's guess, not a reference (check_corrupt covers these) */
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* jdfast over the window; compares each row with ref. Returns 1 compared, 0 not taken, -1 differs. */
+static int fast_compare(const char *name, const uint8_t *data, size_t len, int scale, J_COLOR_SPACE cs,
+                        const uint8_t *ref, uint32_t rw, int ch, uint32_t x0, uint32_t x1, uint32_t y0, uint32_t y1)
+{
+    struct jpeg_decompress_struct d;
+    struct jerr e;
+    d.err = jpeg_std_error(&e.pub);
+    e.pub.error_exit = on_error;
+    e.pub.emit_message = on_message;
+    jdfast *volatile f = NULL;
+    int result = 0;
+    jpeg_create_decompress(&d);
+    if (setjmp(e.jb)) {
+        TT_CHECK(0, "%s: libjpeg error under jdfast", name);
+        thumb__jdfast_free(f);
+        jpeg_destroy_decompress(&d);
+        return -1;
+    }
+    jpeg_mem_src(&d, data, (unsigned long)len);
+    jpeg_read_header(&d, TRUE);
+    d.scale_num = (unsigned)scale;
+    d.scale_denom = 8;
+    d.out_color_space = cs;
+    jpeg_calc_output_dimensions(&d);
+    if (!thumb__jdfast_usable(&d)) {
+        jpeg_destroy_decompress(&d);
+        return 0;
+    }
+    jdfast *ff;
+    int rc = thumb__jdfast_start(&ff, NULL, &d, x0, x1, y0, y1, cs == JCS_YCbCr, features, NULL, NULL);
+    if (rc != THUMB_OK) {
+        TT_CHECK(0, "%s: start %d", name, rc);
+        jpeg_destroy_decompress(&d);
+        return -1;
+    }
+    f = ff;
+    TT_CHECK(thumb__jdfast_channels(ff) == ch, "%s: channels %d, libjpeg %d", name, thumb__jdfast_channels(ff), ch);
+    uint32_t y = y0;
+    result = 1;
+    while (y < y1 && result == 1) {
+        const uint8_t *rows[16];
+        int n = 0;
+        rc = thumb__jdfast_rows(ff, rows, &n);
+        if (rc != THUMB_OK || n < 1) {
+            TT_CHECK(0, "%s: rows %d at y %u", name, rc, (unsigned)y);
+            result = -1;
+            break;
+        }
+        for (int i = 0; i < n && result == 1; i++, y++) {
+            const uint8_t *want = ref + ((size_t)y * rw + x0) * (size_t)ch;
+            if (memcmp(rows[i], want, (size_t)(x1 - x0) * (size_t)ch) != 0) {
+                size_t k = 0;
+                while (rows[i][k] == want[k])
+                    k++;
+                TT_CHECK(0, "%s scale %d/8 cs %d window [%u,%u)x[%u,%u): row %u differs at byte %zu (%d vs %d)",
+                         name, scale, (int)cs, (unsigned)x0, (unsigned)x1, (unsigned)y0, (unsigned)y1, (unsigned)y,
+                         k, rows[i][k], want[k]);
+                result = -1;
+            }
+        }
+    }
+    thumb__jdfast_free(ff);
+    jpeg_destroy_decompress(&d);
+    return result;
+}
+
+/* Whole image and a few random windows, at each scale and output space. */
+static void check_file(const char *name, const uint8_t *data, size_t len, int windows)
+{
+    static const J_COLOR_SPACE spaces[3] = {JCS_RGB, JCS_YCbCr, JCS_GRAYSCALE};
+    for (int si = 0; si < 4; si++) {
+        int scale = 1 << si;
+        for (int s = 0; s < 3; s++) {
+            uint32_t w, h;
+            int ch;
+            uint8_t *ref = ref_decode(data, len, scale, spaces[s], &w, &h, &ch);
+            if (!ref)
+                continue;
+            int r = fast_compare(name, data, len, scale, spaces[s], ref, w, ch, 0, w, 0, h);
+            if (r == 1)
+                compared++;
+            for (int i = 0; i < windows && r == 1; i++) {
+                uint32_t x0 = tt_rnd() % w, y0 = tt_rnd() % h;
+                uint32_t x1 = x0 + 1 + tt_rnd() % (w - x0), y1 = y0 + 1 + tt_rnd() % (h - y0);
+                if (fast_compare(name, data, len, scale, spaces[s], ref, w, ch, x0, x1, y0, y1) == 1)
+                    windows_compared++;
+            }
+            free(ref);
+        }
+    }
+}
+
+static void check_dir(const char *rel, int windows)
+{
+    DIR *dir = opendir(tt_corpus(rel));
+    NEED(dir, "corpus folder %s", rel);
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        const char *n = de->d_name;
+        size_t l = strlen(n);
+        if (!(l > 4 && (!strcmp(n + l - 4, ".jpg") || (l > 5 && !strcmp(n + l - 5, ".jpeg")))))
+            continue;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", rel, n);
+        size_t len;
+        unsigned char *data = tt_read_file(tt_corpus(path), &len);
+        NEED(data, "read %s", path);
+        check_file(path, data, len, windows);
+        free(data);
+    }
+    closedir(dir);
+}
+
+/* ---------------------------------------------------------------- files made here */
+
+static uint8_t *encode(uint32_t w, uint32_t h, int grey, int sub420, int quality, int restart_rows, size_t *len)
+{
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    unsigned char *buf = NULL;
+    unsigned long n = 0;
+    jpeg_mem_dest(&c, &buf, &n);
+    c.image_width = w;
+    c.image_height = h;
+    c.input_components = grey ? 1 : 3;
+    c.in_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, quality, TRUE);
+    if (!grey) {
+        c.comp_info[0].h_samp_factor = c.comp_info[0].v_samp_factor = sub420 ? 2 : 1;
+    }
+    if (restart_rows > 0)
+        c.restart_in_rows = restart_rows;
+    else if (restart_rows < 0)
+        c.restart_interval = (unsigned)-restart_rows;
+    jpeg_start_compress(&c, TRUE);
+    size_t stride = (size_t)w * (size_t)c.input_components;
+    uint8_t *row = malloc(stride);
+    uint32_t seed = tt_rnd();
+    while (c.next_scanline < h) {
+        uint32_t y = c.next_scanline;
+        for (size_t i = 0; i < stride; i++) {
+            /* smooth gradients with noise and a few hard edges */
+            uint32_t x = (uint32_t)(i / (size_t)c.input_components);
+            int v = (int)((x * 255) / (w + 1) + (y * 97) / (h + 1) + (i % 3) * 40) & 255;
+            if (((x / 7) + (y / 5) + seed) % 11 == 0)
+                v = 255 - v;
+            v += (int)(tt_rnd() % 31) - 15;
+            row[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    free(row);
+    *len = n;
+    return buf;
+}
+
+static void check_made(void)
+{
+    static const uint32_t sizes[][2] = {{1, 1}, {7, 9}, {8, 8}, {15, 17}, {16, 16}, {17, 15}, {33, 31}, {64, 48},
+                                        {100, 75}, {129, 67}, {255, 257}, {300, 200}};
+    int made = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (int kind = 0; kind < 3; kind++) { /* 4:2:0, 4:4:4, grey */
+            int restart = (int)(tt_rnd() % 4);
+            int rs = restart == 0 ? 0 : restart == 1 ? 1 : restart == 2 ? -1 : -3;
+            int q = 1 + (int)(tt_rnd() % 100);
+            size_t len;
+            uint8_t *data = encode(sizes[i][0], sizes[i][1], kind == 2, kind == 0, q, rs, &len);
+            char name[96];
+            snprintf(name, sizeof name, "made %ux%u kind %d q %d restart %d", (unsigned)sizes[i][0],
+                     (unsigned)sizes[i][1], kind, q, rs);
+            check_file(name, data, len, 3);
+            free(data);
+            made++;
+        }
+    }
+    TT_CHECK(made == 36, "made %d files", made);
+}
+
+/* ---------------------------------------------------------------- corrupt data, through the library */
+
+static int run(thumb_ctx *ctx, const uint8_t *data, size_t len, int fast, size_t *out_len)
+{
+    ctx->no_jdfast = !fast;
+    thumb_options o;
+    thumb_options_init(&o);
+    o.width = 128;
+    o.height = 128;
+    o.fit = THUMB_FIT_COVER;
+    void *out = NULL;
+    size_t n = 0;
+    int rc = thumb_thumbnail_mem(ctx, data, len, &o, &out, &n);
+    if (out_len)
+        *out_len = n;
+    thumb_free(out);
+    return rc;
+}
+
+/* Offset of the first byte after the SOS segment. */
+static size_t scan_start(const uint8_t *d, size_t len)
+{
+    for (size_t i = 2; i + 4 < len;) {
+        if (d[i] != 0xFF)
+            return 0;
+        int m = d[i + 1];
+        size_t seg = (size_t)d[i + 2] << 8 | d[i + 3];
+        if (m == 0xDA)
+            return i + 2 + seg;
+        i += 2 + seg;
+    }
+    return 0;
+}
+
+static void check_corrupt(void)
+{
+    thumb_ctx *ctx = thumb_ctx_new();
+    size_t len;
+    /* a made file with restart markers every MCU row, and a corpus photo without */
+    uint8_t *rst = encode(300, 200, 0, 1, 85, 1, &len);
+    size_t s0 = scan_start(rst, len);
+    NEED(s0 > 0 && s0 < len, "scan start");
+    size_t out_len;
+    TT_CHECK(run(ctx, rst, len, 1, &out_len) == THUMB_OK && out_len > 0, "clean file");
+
+    /* cut short: every length from the scan start to the end */
+    int cut_same = 0, cut_total = 0;
+    for (size_t l = s0; l < len - 2; l += 97) {
+        int a = run(ctx, rst, l, 1, NULL), b = run(ctx, rst, l, 0, NULL);
+        TT_CHECK(a == THUMB_ETRUNCATED, "cut at %zu: fast %s", l, thumb_error_name(a));
+        cut_same += a == b;
+        cut_total++;
+    }
+    TT_CHECK(cut_same == cut_total, "cut: %d of %d agree with libjpeg", cut_same, cut_total);
+
+    /* cut by EOI inside the data */
+    uint8_t *m = malloc(len);
+    for (size_t at = s0 + 10; at < len - 4; at += 211) {
+        memcpy(m, rst, at);
+        m[at] = 0xFF;
+        m[at + 1] = 0xD9;
+        int a = run(ctx, m, at + 2, 1, NULL), b = run(ctx, m, at + 2, 0, NULL);
+        TT_CHECK(a == THUMB_ETRUNCATED && a == b, "EOI at %zu: fast %s, libjpeg %s", at, thumb_error_name(a),
+                 thumb_error_name(b));
+    }
+
+    /* restart markers dropped, renumbered, or doubled; a stray marker */
+    int n_rst = 0;
+    for (size_t i = s0; i + 1 < len; i++)
+        if (rst[i] == 0xFF && rst[i + 1] >= 0xD0 && rst[i + 1] <= 0xD7)
+            n_rst++;
+    TT_CHECK(n_rst >= 10, "%d restart markers", n_rst);
+    int agree = 0, cases = 0;
+    for (int which = 0; which < n_rst; which += 3) {
+        for (int how = 0; how < 4; how++) {
+            int k = -1;
+            size_t at = 0;
+            for (size_t i = s0; i + 1 < len; i++)
+                if (rst[i] == 0xFF && rst[i + 1] >= 0xD0 && rst[i + 1] <= 0xD7 && ++k == which) {
+                    at = i;
+                    break;
+                }
+            size_t ml = len;
+            memcpy(m, rst, len);
+            if (how == 0) { /* dropped */
+                memmove(m + at, m + at + 2, len - at - 2);
+                ml = len - 2;
+            } else if (how == 1) { /* wrong number */
+                m[at + 1] = (uint8_t)(0xD0 + ((m[at + 1] - 0xD0 + 3) & 7));
+            } else if (how == 2) { /* another kind of marker */
+                m[at + 1] = 0xC4;
+            } else { /* garbage before it */
+                m[at - 1] ^= 0x55;
+                m[at - 2] ^= 0x55;
+            }
+            int a = run(ctx, m, ml, 1, NULL), b = run(ctx, m, ml, 0, NULL);
+            TT_CHECK(a == THUMB_OK || a == THUMB_ECORRUPT || a == THUMB_ETRUNCATED, "restart %d how %d: %s", which,
+                     how, thumb_error_name(a));
+            agree += a == b;
+            cases++;
+        }
+    }
+    TT_CHECK(agree == cases, "restart damage: %d of %d agree with libjpeg", agree, cases);
+
+    /* flipped bytes in the entropy data: never a crash; the result code as libjpeg's */
+    size_t plen;
+    uint8_t *photo = tt_read_file(tt_corpus("photos/flowers.jpeg"), &plen);
+    NEED(photo, "flowers");
+    size_t p0 = scan_start(photo, plen);
+    uint8_t *pm = malloc(plen);
+    agree = 0;
+    cases = 0;
+    for (int i = 0; i < 60; i++) {
+        const uint8_t *src = i % 2 ? photo : rst;
+        size_t sl = i % 2 ? plen : len, st = i % 2 ? p0 : s0;
+        uint8_t *dst = i % 2 ? pm : m;
+        memcpy(dst, src, sl);
+        for (int j = 0; j < 1 + i % 5; j++)
+            dst[st + tt_rnd() % (sl - st - 2)] ^= (uint8_t)(1 + tt_rnd() % 255);
+        int a = run(ctx, dst, sl, 1, NULL), b = run(ctx, dst, sl, 0, NULL);
+        TT_CHECK(a == THUMB_OK || a == THUMB_ECORRUPT || a == THUMB_ETRUNCATED, "flip %d: %s", i, thumb_error_name(a));
+        agree += a == b;
+        cases++;
+    }
+    /* libjpeg's own fast and slow Huffman paths treat bad codes differently, so a rare
+     * disagreement is possible; most must agree */
+    TT_CHECK(agree * 10 >= cases * 9, "flipped bytes: %d of %d agree with libjpeg", agree, cases);
+    printf("corrupt: cut %d, restart damage %d, flips %d of %d agree\n", cut_total, n_rst, agree, cases);
+    free(pm);
+    free(photo);
+    free(m);
+    free(rst);
+    ctx->no_jdfast = 0;
+    thumb_ctx_free(ctx);
+}
+
+/* The AVX2 IDCTs against the scalar ones on random blocks: sparse and dense, coefficients over
+ * the range a valid file holds (dequantised within +-2^13), and the DC alone at its extremes. */
+static void check_kernels(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (!(thumb__cpu_features() & THUMB_CPU_AVX2)) {
+        printf("no AVX2 here: kernels not compared\n");
+        return;
+    }
+    const jd_idct *a = &thumb__jd_idct_scalar, *b = &thumb__jd_idct_avx2;
+    int same = 0, total = 0;
+    for (int i = 0; i < 30000; i++) {
+        int16_t blk[64], q[64];
+        int dense = i % 4;
+        for (int k = 0; k < 64; k++) {
+            q[k] = (int16_t)(1 + tt_rnd() % (i % 3 == 0 ? 8 : 255));
+            int lim = 8192 / q[k];
+            blk[k] = 0;
+            if (k == 0 || tt_rnd() % 4 < (unsigned)dense)
+                blk[k] = (int16_t)((int)(tt_rnd() % (2u * lim + 1)) - lim);
+        }
+        if (i < 8)
+            for (int k = 0; k < 64; k++)
+                blk[k] = k == 0 ? (int16_t)(i % 2 ? 8191 / q[0] : -8192 / q[0]) : 0;
+        for (int s = 0; s < 3; s++) {
+            uint8_t o1[64], o2[64];
+            jd_idct_fn fa = s == 0 ? a->idct2 : s == 1 ? a->idct4 : a->idct8;
+            jd_idct_fn fb = s == 0 ? b->idct2 : s == 1 ? b->idct4 : b->idct8;
+            memset(o1, 7, sizeof o1);
+            memset(o2, 7, sizeof o2);
+            fa(blk, q, o1, 8);
+            fb(blk, q, o2, 8);
+            same += memcmp(o1, o2, sizeof o1) == 0;
+            total++;
+        }
+    }
+    TT_CHECK(same == total, "AVX2 IDCTs: %d of %d blocks as scalar", same, total);
+#endif
+}
+
+int main(void)
+{
+    check_kernels();
+    for (int pass = 0; pass < 2; pass++) {
+        /* pass 0: the AVX2 kernels (when present), pass 1: scalar */
+        features = pass == 0 ? (thumb__cpu_features() & THUMB_CPU_AVX2) : 0;
+        if (pass == 0 && !features)
+            continue;
+        compared = windows_compared = 0;
+        check_dir("photos", 4);
+        check_dir("exif", 1);
+        check_dir("jpeg-variants", 2);
+        check_dir("edge", 0);
+        int corpus = compared;
+        check_made();
+        printf("%s: compared %d whole images (%d from the corpus) and %d windows with libjpeg\n",
+               features ? "avx2" : "scalar", compared, corpus, windows_compared);
+        TT_CHECK(corpus >= 60, "only %d corpus decodes went through jdfast", corpus);
+    }
+    check_corrupt();
+    return tt_report("test_jdfast");
+}
