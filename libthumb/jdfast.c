@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JD_FB 10                    /* bits of the one-step lookup */
+#define JD_FB 12                    /* bits of the one-step lookup */
 #define JD_MAX_BLOCKS 6             /* blocks in an MCU: 4:2:0 */
 /* Most bytes one MCU can read: per block at most 64 symbols (each moves k on by one or more)
  * of at most 16 code + 15 value bits, 64 * 31 / 8 = 248 bytes; plus the 8-byte read-ahead. */
@@ -373,23 +373,32 @@ static inline bool decode_block(int16_t *blk, jd_comp *cp, const uint8_t **pp, u
 #define P1 2  /* PASS1_BITS */
 #define DESCALE(x, n) (((x) + ((int64_t)1 << ((n)-1))) >> (n))
 
-/* libjpeg's range limit after the IDCT: the low 10 bits as a signed value, plus 128, clamped */
+/* After the IDCT: libjpeg-turbo's SIMD IDCTs (2x2, 4x4, islow: what libjpeg runs on x86-64 and
+ * Arm) saturate, value + 128 clamped to 0..255; its C range-limit table, which the 1x1 IDCT uses,
+ * keeps the low 10 bits as a signed value first. The two differ only for sums no 8-bit image
+ * makes (found by fuzz_jdfast against libjpeg). */
 static inline uint8_t rl(int64_t x)
+{
+    return (uint8_t)(x < -128 ? 0 : x > 127 ? 255 : x + 128);
+}
+static inline uint8_t rl_wrap(int64_t x)
 {
     int v = (int)(((uint32_t)x & 1023) ^ 512) - 512 + 128;
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-static inline uint8_t dc_only(const int16_t *blk, const int16_t *q)
+/* A block with only its DC, s x s samples of one value. */
+static inline uint8_t dc_only(const int16_t *blk, const int16_t *q, int s)
 {
-    return rl(DESCALE((int64_t)blk[0] * q[0], 3));
+    int64_t v = DESCALE((int64_t)blk[0] * q[0], 3);
+    return s == 1 ? rl_wrap(v) : rl(v);
 }
 
 /* jpeg_idct_1x1 */
 static void idct1(const int16_t *blk, const int16_t *q, uint8_t *out, size_t stride)
 {
     (void)stride;
-    out[0] = dc_only(blk, q);
+    out[0] = dc_only(blk, q, 1);
 }
 
 /* jpeg_idct_2x2 (jidctred.c): columns 0, 1, 3, 5, 7 and rows likewise. libjpeg's shortcut for
@@ -686,7 +695,7 @@ static int decode_mcu_row(jdfast *f, bool out)
                 if (ac[b])
                     fn[cp->index](blk, cp->q, dst, pw);
                 else
-                    fill_block(dst, pw, cp->s, dc_only(blk, cp->q));
+                    fill_block(dst, pw, cp->s, dc_only(blk, cp->q, cp->s));
             }
             if (ac[b])
                 zero_block(blk);
