@@ -14,6 +14,7 @@
 #define JD_CHUNK 16384              /* destuffed bytes gathered per refill */
 #define JD_PAD (JD_MCU_BYTES + 64)  /* zeros after the data */
 #define JD_MAX_ROWS 16
+#define JD_BATCH 16                 /* MCUs decoded before their IDCTs run */
 #define JD_ALIGN __attribute__((aligned(32)))
 
 enum { K_SLOW = 0, K_FULL = 1, K_PART = 2, K_EOB = 3 };
@@ -81,9 +82,10 @@ struct jdfast {
     const jf_kernels *kern;         /* interleave3 for YCbCr rows */
     const jd_idct *idct;
 
-    /* one MCU of coefficients: decoded whole before the IDCTs read it, so the IDCTs' wide
-     * loads do not wait on the decoder's narrow stores */
-    JD_ALIGN int16_t blk[JD_MAX_BLOCKS][64 + 16];
+    /* JD_BATCH MCUs of coefficients (zeros between uses), decoded whole before the IDCTs read
+     * them: the IDCTs' wide loads do not wait on the decoder's narrow stores */
+    JD_ALIGN int16_t blk[JD_BATCH * JD_MAX_BLOCKS][64 + 16];
+    bool ac[JD_BATCH * JD_MAX_BLOCKS]; /* the block has more than its DC */
 };
 
 /* zig-zag -> natural, 16 more entries for runs past the end (libjpeg's jpeg_natural_order) */
@@ -649,72 +651,94 @@ static int ran_out(jdfast *f)
 /* ---------------------------------------------------------------- MCU rows */
 
 /* Decode MCU row f->mcu_row into the planes (IDCT only for blocks of the window when out). */
-static int decode_mcu_row(jdfast *f, bool out)
+/* IDCTs (or DC fills) of n decoded MCUs starting at MCU column mx0, then zero their blocks. */
+static void output_mcus(jdfast *f, uint32_t mx0, uint32_t n, bool out)
 {
-    const uint8_t *p = f->p;
-    uint64_t bits = f->bits;
-    unsigned nbits = f->nbits;
-    int bad = 0, rc;
     size_t pw = f->plane_w;
     jd_idct_fn fn[3];
     for (int i = 0; i < f->ncomp; i++) {
         int sz = f->comp[i].s;
         fn[i] = sz == 1 ? idct1 : sz == 2 ? f->idct->idct2 : sz == 4 ? f->idct->idct4 : f->idct->idct8;
     }
-
-    for (uint32_t mx = 0; mx < f->mcux; mx++) {
-        if (f->restart_interval) {
-            if (f->restarts_to_go == 0) {
-                f->p = p;
-                f->bits = bits;
-                f->nbits = nbits;
-                if ((rc = restart(f)) != THUMB_OK)
-                    return rc;
-                p = f->p;
-                bits = f->bits;
-                nbits = f->nbits;
-            }
-            f->restarts_to_go--;
-        }
-        if (!f->marker && !f->eof && (size_t)(f->q + f->qlen - p) < JD_MCU_BYTES) {
-            f->p = p;
-            refill(f);
-            p = f->p;
-        }
-        bool ac[JD_MAX_BLOCKS] = {false};
-        if (!f->insufficient)
-            for (int b = 0; b < f->blocks; b++)
-                ac[b] = decode_block(f->blk[b], &f->comp[f->blk_comp[b]], &p, &bits, &nbits, &bad);
+    for (uint32_t m = 0; m < n; m++) {
         for (int b = 0; b < f->blocks; b++) {
+            int16_t *blk = f->blk[m * JD_MAX_BLOCKS + (uint32_t)b];
+            bool ac = f->ac[m * JD_MAX_BLOCKS + (uint32_t)b];
             jd_comp *cp = &f->comp[f->blk_comp[b]];
-            int16_t *blk = f->blk[b];
-            uint32_t bx = mx * (uint32_t)cp->h + (uint32_t)f->blk_x[b];
+            uint32_t bx = (mx0 + m) * (uint32_t)cp->h + (uint32_t)f->blk_x[b];
             if (out && bx >= cp->bx_lo && bx <= cp->bx_hi) {
                 uint8_t *dst = f->planes + ((size_t)cp->index * f->imcu_rows + (size_t)(f->blk_y[b] * cp->s)) * pw +
                                (size_t)bx * (size_t)cp->s;
-                if (ac[b])
+                if (ac)
                     fn[cp->index](blk, cp->q, dst, pw);
                 else
                     fill_block(dst, pw, cp->s, dc_only(blk, cp->q, cp->s));
             }
-            if (ac[b])
+            if (ac)
                 zero_block(blk);
             else
                 blk[0] = 0;
         }
-        if ((f->marker || f->eof) && !f->insufficient && bit_pos(f, p, nbits) > (uint64_t)f->qlen * 8) {
-            f->p = p;
-            f->bits = bits;
-            f->nbits = nbits;
-            if ((rc = ran_out(f)) != THUMB_OK)
-                return rc;
-        }
-        if (bad) {
-            if ((rc = warn(f, "bad Huffman code")) != THUMB_OK)
-                return rc;
-            bad = 0;
-        }
     }
+}
+
+/* Decode MCU row f->mcu_row into the planes (IDCT only for blocks of the window when out). The
+ * MCUs are entropy-decoded JD_BATCH at a time and then transformed together: the IDCTs of a
+ * batch are independent of each other and of the decoder's serial bit chain. */
+static int decode_mcu_row(jdfast *f, bool out)
+{
+    const uint8_t *p = f->p;
+    uint64_t bits = f->bits;
+    unsigned nbits = f->nbits;
+    int bad = 0, rc = THUMB_OK;
+
+    for (uint32_t mx0 = 0; mx0 < f->mcux && rc == THUMB_OK; mx0 += JD_BATCH) {
+        uint32_t n = f->mcux - mx0 < JD_BATCH ? f->mcux - mx0 : JD_BATCH, m;
+        for (m = 0; m < n; m++) {
+            if (f->restart_interval) {
+                if (f->restarts_to_go == 0) {
+                    f->p = p;
+                    f->bits = bits;
+                    f->nbits = nbits;
+                    if ((rc = restart(f)) != THUMB_OK)
+                        break;
+                    p = f->p;
+                    bits = f->bits;
+                    nbits = f->nbits;
+                }
+                f->restarts_to_go--;
+            }
+            if (!f->marker && !f->eof && (size_t)(f->q + f->qlen - p) < JD_MCU_BYTES) {
+                f->p = p;
+                refill(f);
+                p = f->p;
+            }
+            bool *ac = f->ac + m * JD_MAX_BLOCKS;
+            for (int b = 0; b < f->blocks; b++)
+                ac[b] = !f->insufficient && decode_block(f->blk[m * JD_MAX_BLOCKS + (uint32_t)b],
+                                                         &f->comp[f->blk_comp[b]], &p, &bits, &nbits, &bad);
+            if ((f->marker || f->eof) && !f->insufficient && bit_pos(f, p, nbits) > (uint64_t)f->qlen * 8) {
+                f->p = p;
+                f->bits = bits;
+                f->nbits = nbits;
+                if ((rc = ran_out(f)) != THUMB_OK) {
+                    m++;
+                    break;
+                }
+            }
+            if (bad) {
+                rc = warn(f, "bad Huffman code");
+                bad = 0;
+                if (rc != THUMB_OK) {
+                    m++;
+                    break;
+                }
+            }
+        }
+        output_mcus(f, mx0, m, out && rc == THUMB_OK); /* zeroes the blocks in any case */
+    }
+    if (rc != THUMB_OK)
+        return rc;
     f->p = p;
     f->bits = bits;
     f->nbits = nbits;

@@ -1,8 +1,8 @@
 /* AVX2 IDCTs for jdfast: libjpeg's islow, 4x4 and 2x2 arithmetic (jdfast.c has the scalar
- * forms) in 32-bit lanes, one lane per column in the first pass and per row in the second.
- * For coefficients a valid file can hold (dequantised values well inside 16 bits) every sum
- * fits in 32 bits and the samples are the scalar code's; tests/test_jdfast.c checks both
- * against libjpeg. Compiled without -mavx2: each function carries target("avx2"). */
+ * forms) with 16-bit multiply-adds into 32-bit sums, as libjpeg-turbo's own SIMD IDCTs work. For
+ * coefficients a valid file holds (dequantised values within 16 bits, pass-1 results too) the
+ * samples are the scalar code's; tests/test_jdfast.c checks both against libjpeg and each other,
+ * fuzz_jdfast keeps checking. Compiled without -mavx2: each function carries target("avx2"). */
 #include "../jdfast.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -11,51 +11,51 @@
 
 #define AVX2 __attribute__((target("avx2")))
 
-/* row r of the block, dequantised, as 8 lanes */
-AVX2 static inline __m256i dq_row(const int16_t *c, const int16_t *q, int r)
+/* Rows of the block dequantised in 16 bits (libjpeg's SIMD IDCTs do the same) and the products
+ * as madd pairs: P(a, b) holds a, b of each column side by side, columns 0-7 over the two halves,
+ * so madd(P(a, b), K(x, y)) is a * x + b * y for the 8 columns in 32-bit lanes. The sums are
+ * libjpeg's, regrouped per coefficient (exact: everything before a descale is linear). */
+AVX2 static inline __m128i dq16(const int16_t *c, const int16_t *q, int r)
 {
-    __m256i a = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(c + 8 * r)));
-    __m256i b = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(q + 8 * r)));
-    return _mm256_mullo_epi32(a, b);
+    return _mm_mullo_epi16(_mm_loadu_si128((const __m128i *)(c + 8 * r)), _mm_loadu_si128((const __m128i *)(q + 8 * r)));
 }
-
+AVX2 static inline __m256i P(__m128i a, __m128i b)
+{
+    return _mm256_set_m128i(_mm_unpackhi_epi16(a, b), _mm_unpacklo_epi16(a, b));
+}
+#define K2(x, y) _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)(int16_t)(y) << 16) | (uint16_t)(int16_t)(x)))
+#define MADD(p, x, y) _mm256_madd_epi16((p), K2(x, y))
 #define K8(x) _mm256_set1_epi32(x)
 #define K4(x) _mm_set1_epi32(x)
-#define MUL8(a, k) _mm256_mullo_epi32((a), K8(k))
-#define MUL4(a, k) _mm_mullo_epi32((a), K4(k))
 
-/* value + 128, clamped to 0..255 by the packs that follow (libjpeg's SIMD IDCTs saturate) */
-AVX2 static inline __m128i rl4(__m128i x)
+/* descale by n: (x + 2^(n-1)) >> n */
+#define DS8(x, n) _mm256_srai_epi32(_mm256_add_epi32((x), K8(1 << ((n)-1))), (n))
+#define DS4(x, n) _mm_srai_epi32(_mm_add_epi32((x), K4(1 << ((n)-1))), (n))
+
+/* 8 int32 lanes -> 8 int16 (saturating, as libjpeg's SIMD between passes) */
+AVX2 static inline __m128i pack8(__m256i x)
 {
-    return _mm_add_epi32(x, K4(128));
-}
-AVX2 static inline __m256i rl8(__m256i x)
-{
-    return _mm256_add_epi32(x, K8(128));
+    return _mm_packs_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
 }
 
 AVX2 static void idct2_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
 {
-    __m256i d0 = dq_row(in, q, 0), d1 = dq_row(in, q, 1), d3 = dq_row(in, q, 3), d5 = dq_row(in, q, 5),
-            d7 = dq_row(in, q, 7);
-    __m256i t10 = _mm256_slli_epi32(d0, 15);
-    __m256i t0 = _mm256_add_epi32(_mm256_add_epi32(MUL8(d7, -5906), MUL8(d5, 6967)),
-                                  _mm256_add_epi32(MUL8(d3, -10426), MUL8(d1, 29692)));
-    __m256i w0 = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(t10, t0), K8(4096)), 13);
-    __m256i w1 = _mm256_srai_epi32(_mm256_add_epi32(_mm256_sub_epi32(t10, t0), K8(4096)), 13);
-    /* second pass: per row, T = w7*-5906 + w5*6967 + w3*-10426 + w1*29692 */
-    const __m256i k = _mm256_setr_epi32(0, 29692, 0, -10426, 0, 6967, 0, -5906);
-    __m256i h = _mm256_hadd_epi32(_mm256_mullo_epi32(w0, k), _mm256_mullo_epi32(w1, k));
-    h = _mm256_hadd_epi32(h, h); /* lanes 0, 1: rows 0, 1 of the low half; same of the high half */
-    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-    /* lanes: T0, T1; the DC terms w0[0], w1[0] */
+    __m128i d0 = dq16(in, q, 0), d1 = dq16(in, q, 1), d3 = dq16(in, q, 3), d5 = dq16(in, q, 5), d7 = dq16(in, q, 7);
+    __m256i t10 = _mm256_slli_epi32(_mm256_cvtepi16_epi32(d0), 15);
+    __m256i t0 = _mm256_add_epi32(MADD(P(d1, d3), 29692, -10426), MADD(P(d5, d7), 6967, -5906));
+    __m256i w0 = DS8(_mm256_add_epi32(t10, t0), 13), w1 = DS8(_mm256_sub_epi32(t10, t0), 13);
+    /* second pass, per row: T = w1*29692 + w3*-10426 + w5*6967 + w7*-5906 over the row's columns */
+    __m256i rows = _mm256_set_m128i(pack8(w1), pack8(w0));
+    const __m256i k = _mm256_setr_epi16(0, 29692, 0, -10426, 0, 6967, 0, -5906, 0, 29692, 0, -10426, 0, 6967, 0,
+                                        -5906);
+    __m256i h = _mm256_madd_epi16(rows, k);            /* row 0: 4 partials | row 1: 4 partials */
+    h = _mm256_hadd_epi32(h, h);
+    h = _mm256_hadd_epi32(h, h);                       /* lane 0: T0 | lane 4: T1 */
+    __m128i t = _mm_unpacklo_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)); /* T0 T1 */
     __m128i dc = _mm_unpacklo_epi32(_mm256_castsi256_si128(w0), _mm256_castsi256_si128(w1));
-    dc = _mm_slli_epi32(dc, 15);
-    __m128i a = _mm_add_epi32(_mm_add_epi32(dc, t), K4(1 << 19));
-    __m128i b = _mm_add_epi32(_mm_sub_epi32(dc, t), K4(1 << 19));
-    a = rl4(_mm_srai_epi32(a, 20)); /* row 0 col 0, row 1 col 0 */
-    b = rl4(_mm_srai_epi32(b, 20)); /* row 0 col 1, row 1 col 1 */
-    __m128i v = _mm_unpacklo_epi32(a, b); /* r0c0 r0c1 r1c0 r1c1 */
+    dc = _mm_slli_epi32(_mm_cvtepi16_epi32(_mm_packs_epi32(dc, dc)), 15); /* the packed (int16) values */
+    __m128i a = DS4(_mm_add_epi32(dc, t), 20), b = DS4(_mm_sub_epi32(dc, t), 20);
+    __m128i v = _mm_add_epi32(_mm_unpacklo_epi32(a, b), K4(128)); /* r0c0 r0c1 r1c0 r1c1 */
     v = _mm_packs_epi32(v, v);
     v = _mm_packus_epi16(v, v);
     uint32_t px = (uint32_t)_mm_cvtsi128_si32(v);
@@ -65,75 +65,55 @@ AVX2 static void idct2_avx2(const int16_t *in, const int16_t *q, uint8_t *out, s
 
 AVX2 static void idct4_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
 {
-    __m256i d0 = dq_row(in, q, 0), d1 = dq_row(in, q, 1), d2 = dq_row(in, q, 2), d3 = dq_row(in, q, 3),
-            d5 = dq_row(in, q, 5), d6 = dq_row(in, q, 6), d7 = dq_row(in, q, 7);
-    __m256i t0 = _mm256_slli_epi32(d0, 14);
-    __m256i t2 = _mm256_add_epi32(MUL8(d2, 15137), MUL8(d6, -6270));
-    __m256i t10 = _mm256_add_epi32(t0, t2), t12 = _mm256_sub_epi32(t0, t2);
-    __m256i o0 = _mm256_add_epi32(_mm256_add_epi32(MUL8(d7, -1730), MUL8(d5, 11893)),
-                                  _mm256_add_epi32(MUL8(d3, -17799), MUL8(d1, 8697)));
-    __m256i o2 = _mm256_add_epi32(_mm256_add_epi32(MUL8(d7, -4176), MUL8(d5, -4926)),
-                                  _mm256_add_epi32(MUL8(d3, 7373), MUL8(d1, 20995)));
-    const __m256i r1 = K8(1 << 11);
-    __m256i w0 = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(t10, o2), r1), 12);
-    __m256i w3 = _mm256_srai_epi32(_mm256_add_epi32(_mm256_sub_epi32(t10, o2), r1), 12);
-    __m256i w1 = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(t12, o0), r1), 12);
-    __m256i w2 = _mm256_srai_epi32(_mm256_add_epi32(_mm256_sub_epi32(t12, o0), r1), 12);
-    /* transpose 4 rows x 8 columns: column pairs (0,4) (1,5) (2,6) (3,7), lanes = rows */
-    __m256i a = _mm256_unpacklo_epi32(w0, w1), b = _mm256_unpacklo_epi32(w2, w3);
-    __m256i c = _mm256_unpackhi_epi32(w0, w1), d = _mm256_unpackhi_epi32(w2, w3);
-    __m256i c04 = _mm256_unpacklo_epi64(a, b), c15 = _mm256_unpackhi_epi64(a, b);
-    __m256i c26 = _mm256_unpacklo_epi64(c, d), c37 = _mm256_unpackhi_epi64(c, d);
-    __m128i W0 = _mm256_castsi256_si128(c04);
-    __m128i W1 = _mm256_castsi256_si128(c15), W5 = _mm256_extracti128_si256(c15, 1);
-    __m128i W2 = _mm256_castsi256_si128(c26), W6 = _mm256_extracti128_si256(c26, 1);
-    __m128i W3 = _mm256_castsi256_si128(c37), W7 = _mm256_extracti128_si256(c37, 1);
-    __m128i s0 = _mm_slli_epi32(W0, 14);
-    __m128i s2 = _mm_add_epi32(MUL4(W2, 15137), MUL4(W6, -6270));
-    __m128i s10 = _mm_add_epi32(s0, s2), s12 = _mm_sub_epi32(s0, s2);
-    __m128i p0 = _mm_add_epi32(_mm_add_epi32(MUL4(W7, -1730), MUL4(W5, 11893)),
-                               _mm_add_epi32(MUL4(W3, -17799), MUL4(W1, 8697)));
-    __m128i p2 = _mm_add_epi32(_mm_add_epi32(MUL4(W7, -4176), MUL4(W5, -4926)),
-                               _mm_add_epi32(MUL4(W3, 7373), MUL4(W1, 20995)));
-    const __m128i r2 = K4(1 << 18);
-    __m128i x0 = rl4(_mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(s10, p2), r2), 19));
-    __m128i x3 = rl4(_mm_srai_epi32(_mm_add_epi32(_mm_sub_epi32(s10, p2), r2), 19));
-    __m128i x1 = rl4(_mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(s12, p0), r2), 19));
-    __m128i x2 = rl4(_mm_srai_epi32(_mm_add_epi32(_mm_sub_epi32(s12, p0), r2), 19));
-    /* bytes column-major (x0 rows 0-3, x1 rows 0-3, ...) -> row-major */
-    __m128i v = _mm_packus_epi16(_mm_packs_epi32(x0, x1), _mm_packs_epi32(x2, x3));
-    v = _mm_shuffle_epi8(v, _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    __m128i d0 = dq16(in, q, 0), d1 = dq16(in, q, 1), d2 = dq16(in, q, 2), d3 = dq16(in, q, 3),
+            d5 = dq16(in, q, 5), d6 = dq16(in, q, 6), d7 = dq16(in, q, 7);
+    __m256i p02 = P(d0, d2), p6 = P(d6, _mm_setzero_si128()), p13 = P(d1, d3), p57 = P(d5, d7);
+    __m256i t10 = _mm256_add_epi32(MADD(p02, 16384, 15137), MADD(p6, -6270, 0));
+    __m256i t12 = _mm256_add_epi32(MADD(p02, 16384, -15137), MADD(p6, 6270, 0));
+    __m256i o0 = _mm256_add_epi32(MADD(p13, 8697, -17799), MADD(p57, 11893, -1730));
+    __m256i o2 = _mm256_add_epi32(MADD(p13, 20995, 7373), MADD(p57, -4926, -4176));
+    __m128i w0 = pack8(DS8(_mm256_add_epi32(t10, o2), 12)), w3 = pack8(DS8(_mm256_sub_epi32(t10, o2), 12));
+    __m128i w1 = pack8(DS8(_mm256_add_epi32(t12, o0), 12)), w2 = pack8(DS8(_mm256_sub_epi32(t12, o0), 12));
+    /* second pass: output column i of a row = sum over j of w[j] * K_i[j] (column 4 unused) */
+    const __m256i k0 = _mm256_setr_epi16(16384, 20995, 15137, 7373, 0, -4926, -6270, -4176, 16384, 20995, 15137,
+                                         7373, 0, -4926, -6270, -4176);
+    const __m256i k1 = _mm256_setr_epi16(16384, 8697, -15137, -17799, 0, 11893, 6270, -1730, 16384, 8697, -15137,
+                                         -17799, 0, 11893, 6270, -1730);
+    const __m256i k2 = _mm256_setr_epi16(16384, -8697, -15137, 17799, 0, -11893, 6270, 1730, 16384, -8697, -15137,
+                                         17799, 0, -11893, 6270, 1730);
+    const __m256i k3 = _mm256_setr_epi16(16384, -20995, 15137, -7373, 0, 4926, -6270, 4176, 16384, -20995, 15137,
+                                         -7373, 0, 4926, -6270, 4176);
+    __m256i r01 = _mm256_set_m128i(w1, w0), r23 = _mm256_set_m128i(w3, w2);
+    __m256i x01 = _mm256_hadd_epi32(_mm256_hadd_epi32(_mm256_madd_epi16(r01, k0), _mm256_madd_epi16(r01, k1)),
+                                    _mm256_hadd_epi32(_mm256_madd_epi16(r01, k2), _mm256_madd_epi16(r01, k3)));
+    __m256i x23 = _mm256_hadd_epi32(_mm256_hadd_epi32(_mm256_madd_epi16(r23, k0), _mm256_madd_epi16(r23, k1)),
+                                    _mm256_hadd_epi32(_mm256_madd_epi16(r23, k2), _mm256_madd_epi16(r23, k3)));
+    /* x01: row 0 columns 0-3 | row 1 columns 0-3 */
+    x01 = _mm256_add_epi32(DS8(x01, 19), K8(128));
+    x23 = _mm256_add_epi32(DS8(x23, 19), K8(128));
+    __m256i p = _mm256_packs_epi32(x01, x23); /* r0 | r2 || r1 | r3 */
+    __m128i v = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)); /* r0 r2 r1 r3 */
     uint32_t r[4];
     _mm_storeu_si128((__m128i *)r, v);
-    for (int i = 0; i < 4; i++)
-        memcpy(out + (size_t)i * stride, &r[i], 4);
+    memcpy(out, &r[0], 4);
+    memcpy(out + stride, &r[2], 4);
+    memcpy(out + 2 * stride, &r[1], 4);
+    memcpy(out + 3 * stride, &r[3], 4);
 }
 
-/* one 8-point islow pass over 8 lanes; outputs before the final descale */
-AVX2 static inline void islow8(const __m256i x[8], __m256i o[8])
+/* One islow pass (jidctint.c), 8 columns at once from 8 int16 rows; the 8 outputs before the
+ * final descale. The odd part's rotations are folded per coefficient. */
+AVX2 static inline void islow8(const __m128i x[8], __m256i o[8])
 {
-    __m256i z1 = MUL8(_mm256_add_epi32(x[2], x[6]), 4433);
-    __m256i t2 = _mm256_add_epi32(z1, MUL8(x[6], -15137)), t3 = _mm256_add_epi32(z1, MUL8(x[2], 6270));
-    __m256i t0 = _mm256_slli_epi32(_mm256_add_epi32(x[0], x[4]), 13);
-    __m256i t1 = _mm256_slli_epi32(_mm256_sub_epi32(x[0], x[4]), 13);
+    __m256i p04 = P(x[0], x[4]), p26 = P(x[2], x[6]), p13 = P(x[1], x[3]), p57 = P(x[5], x[7]);
+    __m256i t0 = MADD(p04, 8192, 8192), t1 = MADD(p04, 8192, -8192);
+    __m256i t3 = MADD(p26, 10703, 4433), t2 = MADD(p26, 4433, -10704);
     __m256i t10 = _mm256_add_epi32(t0, t3), t13 = _mm256_sub_epi32(t0, t3);
     __m256i t11 = _mm256_add_epi32(t1, t2), t12 = _mm256_sub_epi32(t1, t2);
-    __m256i a0 = x[7], a1 = x[5], a2 = x[3], a3 = x[1];
-    __m256i y1 = _mm256_add_epi32(a0, a3), y2 = _mm256_add_epi32(a1, a2);
-    __m256i y3 = _mm256_add_epi32(a0, a2), y4 = _mm256_add_epi32(a1, a3);
-    __m256i z5 = MUL8(_mm256_add_epi32(y3, y4), 9633);
-    a0 = MUL8(a0, 2446);
-    a1 = MUL8(a1, 16819);
-    a2 = MUL8(a2, 25172);
-    a3 = MUL8(a3, 12299);
-    y1 = MUL8(y1, -7373);
-    y2 = MUL8(y2, -20995);
-    y3 = _mm256_add_epi32(MUL8(y3, -16069), z5);
-    y4 = _mm256_add_epi32(MUL8(y4, -3196), z5);
-    a0 = _mm256_add_epi32(a0, _mm256_add_epi32(y1, y3));
-    a1 = _mm256_add_epi32(a1, _mm256_add_epi32(y2, y4));
-    a2 = _mm256_add_epi32(a2, _mm256_add_epi32(y2, y3));
-    a3 = _mm256_add_epi32(a3, _mm256_add_epi32(y1, y4));
+    __m256i a0 = _mm256_add_epi32(MADD(p13, 2260, -6436), MADD(p57, 9633, -11363));
+    __m256i a1 = _mm256_add_epi32(MADD(p13, 6437, -11362), MADD(p57, 2261, 9633));
+    __m256i a2 = _mm256_add_epi32(MADD(p13, 9633, -2259), MADD(p57, -11362, -6436));
+    __m256i a3 = _mm256_add_epi32(MADD(p13, 11363, 9633), MADD(p57, 6437, 2260));
     o[0] = _mm256_add_epi32(t10, a3);
     o[7] = _mm256_sub_epi32(t10, a3);
     o[1] = _mm256_add_epi32(t11, a2);
@@ -144,45 +124,46 @@ AVX2 static inline void islow8(const __m256i x[8], __m256i o[8])
     o[4] = _mm256_sub_epi32(t13, a0);
 }
 
-AVX2 static inline void transpose8(__m256i r[8])
+/* 8x8 int16 transpose */
+AVX2 static inline void transpose16(__m128i r[8])
 {
-    __m256i a0 = _mm256_unpacklo_epi32(r[0], r[1]), a1 = _mm256_unpackhi_epi32(r[0], r[1]);
-    __m256i a2 = _mm256_unpacklo_epi32(r[2], r[3]), a3 = _mm256_unpackhi_epi32(r[2], r[3]);
-    __m256i a4 = _mm256_unpacklo_epi32(r[4], r[5]), a5 = _mm256_unpackhi_epi32(r[4], r[5]);
-    __m256i a6 = _mm256_unpacklo_epi32(r[6], r[7]), a7 = _mm256_unpackhi_epi32(r[6], r[7]);
-    __m256i b0 = _mm256_unpacklo_epi64(a0, a2), b1 = _mm256_unpackhi_epi64(a0, a2);
-    __m256i b2 = _mm256_unpacklo_epi64(a1, a3), b3 = _mm256_unpackhi_epi64(a1, a3);
-    __m256i b4 = _mm256_unpacklo_epi64(a4, a6), b5 = _mm256_unpackhi_epi64(a4, a6);
-    __m256i b6 = _mm256_unpacklo_epi64(a5, a7), b7 = _mm256_unpackhi_epi64(a5, a7);
-    r[0] = _mm256_permute2x128_si256(b0, b4, 0x20);
-    r[1] = _mm256_permute2x128_si256(b1, b5, 0x20);
-    r[2] = _mm256_permute2x128_si256(b2, b6, 0x20);
-    r[3] = _mm256_permute2x128_si256(b3, b7, 0x20);
-    r[4] = _mm256_permute2x128_si256(b0, b4, 0x31);
-    r[5] = _mm256_permute2x128_si256(b1, b5, 0x31);
-    r[6] = _mm256_permute2x128_si256(b2, b6, 0x31);
-    r[7] = _mm256_permute2x128_si256(b3, b7, 0x31);
+    __m128i a0 = _mm_unpacklo_epi16(r[0], r[1]), a1 = _mm_unpackhi_epi16(r[0], r[1]);
+    __m128i a2 = _mm_unpacklo_epi16(r[2], r[3]), a3 = _mm_unpackhi_epi16(r[2], r[3]);
+    __m128i a4 = _mm_unpacklo_epi16(r[4], r[5]), a5 = _mm_unpackhi_epi16(r[4], r[5]);
+    __m128i a6 = _mm_unpacklo_epi16(r[6], r[7]), a7 = _mm_unpackhi_epi16(r[6], r[7]);
+    __m128i b0 = _mm_unpacklo_epi32(a0, a2), b1 = _mm_unpackhi_epi32(a0, a2);
+    __m128i b2 = _mm_unpacklo_epi32(a1, a3), b3 = _mm_unpackhi_epi32(a1, a3);
+    __m128i b4 = _mm_unpacklo_epi32(a4, a6), b5 = _mm_unpackhi_epi32(a4, a6);
+    __m128i b6 = _mm_unpacklo_epi32(a5, a7), b7 = _mm_unpackhi_epi32(a5, a7);
+    r[0] = _mm_unpacklo_epi64(b0, b4);
+    r[1] = _mm_unpackhi_epi64(b0, b4);
+    r[2] = _mm_unpacklo_epi64(b1, b5);
+    r[3] = _mm_unpackhi_epi64(b1, b5);
+    r[4] = _mm_unpacklo_epi64(b2, b6);
+    r[5] = _mm_unpackhi_epi64(b2, b6);
+    r[6] = _mm_unpacklo_epi64(b3, b7);
+    r[7] = _mm_unpackhi_epi64(b3, b7);
 }
 
 AVX2 static void idct8_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
 {
-    __m256i x[8], o[8];
+    __m128i x[8];
+    __m256i o[8];
     for (int r = 0; r < 8; r++)
-        x[r] = dq_row(in, q, r);
+        x[r] = dq16(in, q, r);
     islow8(x, o);
     for (int r = 0; r < 8; r++)
-        x[r] = _mm256_srai_epi32(_mm256_add_epi32(o[r], K8(1 << 10)), 11);
-    transpose8(x); /* x[j]: column j of the work array, lanes = rows */
-    islow8(x, o);
-    for (int j = 0; j < 8; j++)
-        o[j] = rl8(_mm256_srai_epi32(_mm256_add_epi32(o[j], K8(1 << 17)), 18));
-    transpose8(o); /* o[r]: row r */
+        x[r] = pack8(DS8(o[r], 11));
+    transpose16(x); /* x[j]: column j of the work array, one lane per row */
+    islow8(x, o);   /* o[i]: output column i, one lane per row */
+    __m128i b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = pack8(_mm256_add_epi32(DS8(o[i], 18), K8(128)));
+    transpose16(b); /* b[r]: row r */
     for (int r = 0; r < 8; r += 2) {
-        __m256i p = _mm256_packs_epi32(o[r], o[r + 1]); /* r: 0-3 | r+1: 0-3 || r: 4-7 | r+1: 4-7 */
-        p = _mm256_permute4x64_epi64(p, 0xD8);          /* r: 0-7 | r+1: 0-7 */
-        __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
-        _mm_storel_epi64((__m128i *)(out + (size_t)r * stride), b);
-        _mm_storel_epi64((__m128i *)(out + (size_t)(r + 1) * stride), _mm_srli_si128(b, 8));
+        __m128i v = _mm_packus_epi16(b[r], b[r + 1]);
+        _mm_storel_epi64((__m128i *)(out + (size_t)r * stride), v);
+        _mm_storel_epi64((__m128i *)(out + (size_t)(r + 1) * stride), _mm_srli_si128(v, 8));
     }
 }
 
