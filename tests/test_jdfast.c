@@ -464,6 +464,92 @@ static void check_kernels(void)
 #endif
 }
 
+/* ---------------------------------------------------------------- through the library */
+
+typedef struct {
+    const uint8_t *p;
+    size_t n, pos;
+} reader;
+
+/* random short reads: 0xFF bytes and markers fall on read boundaries */
+static int64_t read_some(void *user, void *buf, size_t n)
+{
+    reader *r = user;
+    size_t k = 1 + tt_rnd() % 3000;
+    if (k > n)
+        k = n;
+    if (k > r->n - r->pos)
+        k = r->n - r->pos;
+    memcpy(buf, r->p + r->pos, k);
+    r->pos += k;
+    return (int64_t)k;
+}
+
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} sink;
+
+static int write_all(void *user, const void *buf, size_t n)
+{
+    sink *s = user;
+    if (s->n + n > s->cap) {
+        s->cap = (s->n + n) * 2;
+        s->p = realloc(s->p, s->cap);
+    }
+    memcpy(s->p + s->n, buf, n);
+    s->n += n;
+    return 0;
+}
+
+/* RGB all the way (no_ycc): jdfast's rows are libjpeg's, so the thumbnail is libjpeg's byte for
+ * byte, from memory and from a stream read in random short pieces; a cut stream is ETRUNCATED. */
+static void check_library(const char *rel, int *same, int *total)
+{
+    size_t len;
+    unsigned char *data = tt_read_file(tt_corpus(rel), &len);
+    NEED(data, "read %s", rel);
+    thumb_ctx *ctx = thumb_ctx_new();
+    ctx->no_ycc = 1;
+    static const uint32_t boxes[][2] = {{512, 512}, {200, 120}, {64, 300}};
+    for (int b = 0; b < 3; b++) {
+        thumb_options o;
+        thumb_options_init(&o);
+        o.width = boxes[b][0];
+        o.height = boxes[b][1];
+        void *x = NULL, *y = NULL;
+        size_t xn = 0, yn = 0;
+        ctx->no_jdfast = 0;
+        int a = thumb_thumbnail_mem(ctx, data, len, &o, &x, &xn);
+        ctx->no_jdfast = 1;
+        int c = thumb_thumbnail_mem(ctx, data, len, &o, &y, &yn);
+        TT_CHECK(a == c, "%s %ux%u: jdfast %s, libjpeg %s", rel, o.width, o.height, thumb_error_name(a),
+                 thumb_error_name(c));
+        if (a == THUMB_OK && c == THUMB_OK) {
+            (*total)++;
+            *same += xn == yn && !memcmp(x, y, xn);
+            ctx->no_jdfast = 0;
+            reader r = {data, len, 0};
+            sink s = {NULL, 0, 0};
+            int rc = thumb_thumbnail_stream(ctx, read_some, &r, &o, write_all, &s);
+            TT_CHECK(rc == THUMB_OK && s.n == xn && !memcmp(s.p, x, xn), "%s: stream %s, %zu bytes vs %zu", rel,
+                     thumb_error_name(rc), s.n, xn);
+            free(s.p);
+            if (b == 0) {
+                reader cut = {data, len * 2 / 3, 0};
+                sink t = {NULL, 0, 0};
+                rc = thumb_thumbnail_stream(ctx, read_some, &cut, &o, write_all, &t);
+                TT_CHECK(rc == THUMB_ETRUNCATED, "%s cut to 2/3: %s", rel, thumb_error_name(rc));
+                free(t.p);
+            }
+        }
+        thumb_free(x);
+        thumb_free(y);
+    }
+    thumb_ctx_free(ctx);
+    free(data);
+}
+
 int main(void)
 {
     check_kernels();
@@ -484,5 +570,14 @@ int main(void)
         TT_CHECK(corpus >= 60, "only %d corpus decodes went through jdfast", corpus);
     }
     check_corrupt();
+    static const char *lib_files[] = {"photos/2569067123_aca715a2ee_o.jpg", "photos/flowers.jpeg",
+                                      "photos/rocket.jpg", "photos/retina.jpg", "photos/concert.jpg",
+                                      "exif/Landscape_6.jpg", "jpeg-variants/video-001.q50.444.jpeg",
+                                      "jpeg-variants/video-005.gray.q50.jpeg"};
+    int same = 0, total = 0;
+    for (size_t i = 0; i < sizeof lib_files / sizeof lib_files[0]; i++)
+        check_library(lib_files[i], &same, &total);
+    printf("library: %d of %d thumbnails byte-identical to libjpeg's decode\n", same, total);
+    TT_CHECK(total >= 20 && same == total, "library: %d of %d thumbnails as libjpeg's", same, total);
     return tt_report("test_jdfast");
 }
