@@ -294,7 +294,7 @@ static struct ms_path *ms_build(cmsHPROFILE in, cmsHPROFILE dst) {
         for (int c = 0; c < 3; c++) {
             double v = 0;
             for (int k = 0; k < 3; k++) v += I[r][k] * S[k][c];
-            if (fabs(v) > 8.0) { free(ms); return NULL; } /* keeps the Q14 sums inside int32 */
+            if (fabs(v) > 8.0) { free(ms); return NULL; } /* no real profile is near; ms_row sums in int64 */
             ms->m[r][c] = (int32_t)lround(v * MS_ONE);
         }
     for (int c = 0; c < 3; c++) {
@@ -319,7 +319,8 @@ static void ms_row(const struct ms_path *ms, const uint8_t *in, uint8_t *out, ui
         int32_t r = ms->lin[0][in[0]], g = ms->lin[1][in[1]], b = ms->lin[2][in[2]];
         uint8_t a = ch == 4 ? in[3] : 0;
         for (int k = 0; k < 3; k++) {
-            int32_t v = (ms->m[k][0] * r + ms->m[k][1] * g + ms->m[k][2] * b + MS_ONE / 2) >> 14;
+            /* |m| up to 8 in Q14 times linear light up to 1 in Q14: a product alone reaches 2^31 */
+            int64_t v = ((int64_t)ms->m[k][0] * r + (int64_t)ms->m[k][1] * g + (int64_t)ms->m[k][2] * b + MS_ONE / 2) >> 14;
             out[k] = ms->enc[v < 0 ? 0 : v > MS_ONE ? MS_ONE : v];
         }
         if (ch == 4) out[3] = a;
