@@ -322,19 +322,32 @@ static inline bool decode_block(int16_t *blk, jd_comp *cp, const uint8_t **pp, u
 
     t = cp->ac;
     bool ac = false;
-    for (int k = 1; k < 64;) {
-        if (nbits < 32)
-            FILL();
+    int k = 1;
+    for (;;) {
+        /* one fill (56 bits or more) serves a one-step symbol (at most JD_FB bits) and any
+         * symbol after it (at most 31) */
+        FILL();
         e = t->fast[bits >> (64 - JD_FB)];
-        unsigned kind = e >> 6 & 3;
-        if (kind == K_FULL) {
+        if ((e >> 6 & 3) == K_FULL) {
             k += (int)(e >> 8 & 0xFF);
             blk[zz_nat[k]] = (int16_t)(e >> 16);
             k++;
             ac = true;
             DROP(e & 63);
-            continue;
+            if (k >= 64)
+                break;
+            e = t->fast[bits >> (64 - JD_FB)];
+            if ((e >> 6 & 3) == K_FULL) {
+                k += (int)(e >> 8 & 0xFF);
+                blk[zz_nat[k]] = (int16_t)(e >> 16);
+                k++;
+                DROP(e & 63);
+                if (k >= 64)
+                    break;
+                continue;
+            }
         }
+        unsigned kind = e >> 6 & 3;
         if (kind == K_EOB) {
             DROP(e & 63);
             break;
@@ -360,6 +373,8 @@ static inline bool decode_block(int16_t *blk, jd_comp *cp, const uint8_t **pp, u
                 break;
             k += 16;
         }
+        if (k >= 64)
+            break;
     }
     *pp = p;
     *bitsp = bits;
