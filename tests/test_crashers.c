@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "thumb.h"
 #include "tt.h"
+#include "../fuzz/fuzz_options.h"
 
 #include <dirent.h>
 #include <libgen.h>
@@ -48,35 +49,19 @@ static void replay(const char *name, const unsigned char *d, size_t n) {
     thumb_ctx_free(ctx);
 }
 
-/* "thumbnail-*" files are fuzz_thumbnail inputs: 14 option bytes, then the image. The options are
- * decoded as that harness does (fuzz/fuzz_thumbnail.c), so the finding replays as it was found. */
+/* "thumbnail-*" files are fuzz_thumbnail inputs: option bytes, then the image, replayed with the
+ * options that harness draws from them (fuzz/fuzz_options.h), as the finding was found. */
 static void replay_thumbnail(const char *name, const unsigned char *b, size_t n) {
-    if (n < 14) return;
+    if (n < FUZZ_PARAM_BYTES) return;
     thumb_options o;
     thumb_options_init(&o);
     o.max_input_pixels = 4u << 20;
     o.max_frame_bytes = 64u << 20;
-    o.fit = b[0] % 5;
-    o.position = b[1] % 9;
-    o.kernel = b[2] % 4;
-    o.width = 1 + ((unsigned)b[3] << 8 | b[4]) % 300;
-    o.height = 1 + ((unsigned)b[5] << 8 | b[6]) % 300;
-    if ((b[9] >> 4) % 3 == 1) o.height = 0;
-    if ((b[9] >> 4) % 3 == 2) o.width = 0;
-    o.format = (b[7] & 1) ? THUMB_FORMAT_PNG : THUMB_FORMAT_JPEG;
-    o.progressive = (b[7] >> 1) & 1;
-    o.auto_orient = (b[7] >> 2) & 1;
-    o.without_enlargement = (b[7] >> 3) & 1;
-    o.chroma = (b[7] >> 4) & 1;
-    o.optimize_coding = (b[7] >> 5) & 1;
-    o.colour = (b[7] >> 6) & 1;
-    o.quality = 1 + b[8] % 100;
-    o.png_compression = (b[9] & 15) % 10;
-    for (int i = 0; i < 4; i++) o.background[i] = b[10 + i];
+    fuzz_thumbnail_options(b, &o);
     thumb_ctx *ctx = thumb_ctx_new();
     void *out = NULL;
     size_t ol = 0;
-    int rc = thumb_thumbnail_mem(ctx, b + 14, n - 14, &o, &out, &ol);
+    int rc = thumb_thumbnail_mem(ctx, b + FUZZ_PARAM_BYTES, n - FUZZ_PARAM_BYTES, &o, &out, &ol);
     TT_CHECK(known_code(rc), "%s: thumbnail returned %d", name, rc);
     fprintf(stderr, "%-48s as fuzz_thumbnail input -> %s\n", name, thumb_error_name(rc));
     thumb_free(out);

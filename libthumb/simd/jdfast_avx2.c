@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define AVX2 __attribute__((target("avx2")))
+#include "avx2_transpose.h"
 
 /* Rows of the block dequantised in 16 bits (libjpeg's SIMD IDCTs do the same) and the products
  * as madd pairs: P(a, b) holds a, b of each column side by side, columns 0-7 over the two halves,
@@ -124,25 +125,15 @@ AVX2 static inline void islow8(const __m128i x[8], __m256i o[8])
     o[4] = _mm256_sub_epi32(t13, a0);
 }
 
-/* 8x8 int16 transpose */
+/* 8x8 int16 transpose of one block, in the low lanes of transpose8x16 */
 AVX2 static inline void transpose16(__m128i r[8])
 {
-    __m128i a0 = _mm_unpacklo_epi16(r[0], r[1]), a1 = _mm_unpackhi_epi16(r[0], r[1]);
-    __m128i a2 = _mm_unpacklo_epi16(r[2], r[3]), a3 = _mm_unpackhi_epi16(r[2], r[3]);
-    __m128i a4 = _mm_unpacklo_epi16(r[4], r[5]), a5 = _mm_unpackhi_epi16(r[4], r[5]);
-    __m128i a6 = _mm_unpacklo_epi16(r[6], r[7]), a7 = _mm_unpackhi_epi16(r[6], r[7]);
-    __m128i b0 = _mm_unpacklo_epi32(a0, a2), b1 = _mm_unpackhi_epi32(a0, a2);
-    __m128i b2 = _mm_unpacklo_epi32(a1, a3), b3 = _mm_unpackhi_epi32(a1, a3);
-    __m128i b4 = _mm_unpacklo_epi32(a4, a6), b5 = _mm_unpackhi_epi32(a4, a6);
-    __m128i b6 = _mm_unpacklo_epi32(a5, a7), b7 = _mm_unpackhi_epi32(a5, a7);
-    r[0] = _mm_unpacklo_epi64(b0, b4);
-    r[1] = _mm_unpackhi_epi64(b0, b4);
-    r[2] = _mm_unpacklo_epi64(b1, b5);
-    r[3] = _mm_unpackhi_epi64(b1, b5);
-    r[4] = _mm_unpacklo_epi64(b2, b6);
-    r[5] = _mm_unpackhi_epi64(b2, b6);
-    r[6] = _mm_unpacklo_epi64(b3, b7);
-    r[7] = _mm_unpackhi_epi64(b3, b7);
+    __m256i v[8];
+    for (int i = 0; i < 8; i++)
+        v[i] = _mm256_castsi128_si256(r[i]);
+    transpose8x16(v);
+    for (int i = 0; i < 8; i++)
+        r[i] = _mm256_castsi256_si128(v[i]);
 }
 
 AVX2 static void idct8_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)

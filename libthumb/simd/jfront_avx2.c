@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2")))
+#include "avx2_transpose.h"
 
 /* 8 int32 (0..255) -> 8 bytes at out */
 static AVX2 inline void store8(uint8_t *out, __m256i v)
@@ -99,27 +100,6 @@ static AVX2 void down2_avx2(const uint8_t *r0, const uint8_t *r1, uint8_t *out, 
  * the products of jfdctint.c multiplied out, e.g. out7 = tmp4 (F298 - F899 - F1961 + F1175) +
  * tmp5 F1175 + tmp6 (F1175 - F1961) + tmp7 (F1175 - F899): the same exact int32 sum, so the
  * same descaled value. */
-
-/* 8x8 int16 transpose inside each lane: v[r] = row r in, v[c] = column c out */
-static AVX2 inline void transpose8x16(__m256i v[8])
-{
-    __m256i a0 = _mm256_unpacklo_epi16(v[0], v[1]), a1 = _mm256_unpackhi_epi16(v[0], v[1]);
-    __m256i a2 = _mm256_unpacklo_epi16(v[2], v[3]), a3 = _mm256_unpackhi_epi16(v[2], v[3]);
-    __m256i a4 = _mm256_unpacklo_epi16(v[4], v[5]), a5 = _mm256_unpackhi_epi16(v[4], v[5]);
-    __m256i a6 = _mm256_unpacklo_epi16(v[6], v[7]), a7 = _mm256_unpackhi_epi16(v[6], v[7]);
-    __m256i b0 = _mm256_unpacklo_epi32(a0, a2), b1 = _mm256_unpackhi_epi32(a0, a2);
-    __m256i b2 = _mm256_unpacklo_epi32(a1, a3), b3 = _mm256_unpackhi_epi32(a1, a3);
-    __m256i b4 = _mm256_unpacklo_epi32(a4, a6), b5 = _mm256_unpackhi_epi32(a4, a6);
-    __m256i b6 = _mm256_unpacklo_epi32(a5, a7), b7 = _mm256_unpackhi_epi32(a5, a7);
-    v[0] = _mm256_unpacklo_epi64(b0, b4);
-    v[1] = _mm256_unpackhi_epi64(b0, b4);
-    v[2] = _mm256_unpacklo_epi64(b1, b5);
-    v[3] = _mm256_unpackhi_epi64(b1, b5);
-    v[4] = _mm256_unpacklo_epi64(b2, b6);
-    v[5] = _mm256_unpackhi_epi64(b2, b6);
-    v[6] = _mm256_unpacklo_epi64(b3, b7);
-    v[7] = _mm256_unpackhi_epi64(b3, b7);
-}
 
 /* (madd(lo, k) [+ madd(lo2, k2)] + rnd) >> sh for both halves, packed back to int16 */
 static AVX2 inline __m256i rot1(__m256i lo, __m256i hi, __m256i k, __m256i rnd, int sh)
