@@ -81,6 +81,8 @@ struct jdfast {
     int32_t cr_r[256], cb_b[256], cr_g[256], cb_g[256];
     const jf_kernels *kern;         /* interleave3 for YCbCr rows */
     const jd_idct *idct;
+    jdfast_coef_fn coef_hook;       /* test hook: every decoded block */
+    void *coef_user;
 
     /* JD_BATCH MCUs of coefficients (zeros between uses), decoded whole before the IDCTs read
      * them: the IDCTs' wide loads do not wait on the decoder's narrow stores */
@@ -681,6 +683,8 @@ static void output_mcus(jdfast *f, uint32_t mx0, uint32_t n, bool out)
             bool ac = f->ac[m * JD_MAX_BLOCKS + (uint32_t)b];
             jd_comp *cp = &f->comp[f->blk_comp[b]];
             uint32_t bx = (mx0 + m) * (uint32_t)cp->h + (uint32_t)f->blk_x[b];
+            if (f->coef_hook)
+                f->coef_hook(f->coef_user, cp->index, bx, f->mcu_row * (uint32_t)cp->v + (uint32_t)f->blk_y[b], blk);
             if (out && bx >= cp->bx_lo && bx <= cp->bx_hi) {
                 uint8_t *dst = f->planes + ((size_t)cp->index * f->imcu_rows + (size_t)(f->blk_y[b] * cp->s)) * pw +
                                (size_t)bx * (size_t)cp->s;
@@ -932,6 +936,12 @@ int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32
     f->p = f->q;
     *out = f;
     return THUMB_OK;
+}
+
+void thumb__jdfast_coef_hook(jdfast *f, jdfast_coef_fn fn, void *user)
+{
+    f->coef_hook = fn;
+    f->coef_user = user;
 }
 
 int thumb__jdfast_channels(const jdfast *f)

@@ -50,6 +50,11 @@ THUMB_HIDDEN extern const jd_idct thumb__jd_idct_scalar;
 THUMB_HIDDEN extern const jd_idct thumb__jd_idct_avx2;
 #endif
 
+/* Test hook: fn sees every block decoded from here on (component index, block column and row in
+ * that component, 64 coefficients in natural order, not dequantised), before its IDCT. */
+typedef void (*jdfast_coef_fn)(void *user, int comp, uint32_t bx, uint32_t by, const int16_t *coef);
+THUMB_HIDDEN void thumb__jdfast_coef_hook(jdfast *f, jdfast_coef_fn fn, void *user);
+
 /* The channels of the rows (1 or 3). */
 THUMB_HIDDEN int thumb__jdfast_channels(const jdfast *f);
 
