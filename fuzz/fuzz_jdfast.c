@@ -81,6 +81,13 @@ static uint8_t *reference(const uint8_t *data, size_t size, int scale, J_COLOR_S
         jpeg_destroy_decompress(&d);
         return NULL;
     }
+    /* 0xFF 0xFF in the entropy-coded data (fill bytes, then 0x00: a data byte 0xFF): libjpeg-turbo
+     * 2.1.5's fast Huffman path takes it for a marker and retries the MCU on its slow path without
+     * clearing what the fast path stored, so libjpeg's block keeps stray coefficients (its slow path
+     * alone gives ours). No reference for such files. */
+    size_t at = (size_t)(d.src->next_input_byte - data);
+    for (size_t i = at; i + 1 < size; i++)
+        if (data[i] == 0xFF && data[i + 1] == 0xFF) { jpeg_destroy_decompress(&d); return NULL; }
     jvirt_barray_ptr *arr = jpeg_read_coefficients(&d);
     bool photo = d.err->num_warnings == 0;
     if (photo) {
