@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JD_FB 12                    /* bits of the one-step lookup */
+#define JD_FB 10                    /* bits of the one-step lookup */
 #define JD_MAX_BLOCKS 6             /* blocks in an MCU: 4:2:0 */
 /* Most bytes one MCU can read: per block at most 64 symbols (each moves k on by one or more)
  * of at most 16 code + 15 value bits, 64 * 31 / 8 = 248 bytes; plus the 8-byte read-ahead. */
