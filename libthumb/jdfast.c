@@ -242,10 +242,11 @@ static void refill(jdfast *f)
     memset(f->q + f->qlen, 0, JD_PAD);
 }
 
-/* Bit position of the reader from the start of q. */
-static inline uint64_t bit_pos(const jdfast *f, const uint8_t *p, unsigned nbits)
+/* Bit position of the reader from the start of q. Negative after a refill that kept no byte the
+ * bit buffer still holds bits of: the reader is then inside bytes already moved out of q. */
+static inline int64_t bit_pos(const jdfast *f, const uint8_t *p, unsigned nbits)
 {
-    return (uint64_t)(p - f->q) * 8 - nbits;
+    return (int64_t)(p - f->q) * 8 - (int64_t)nbits;
 }
 
 static inline uint64_t load_be64(const uint8_t *p)
@@ -586,8 +587,9 @@ const jd_idct thumb__jd_idct_scalar = {idct2, idct4, idct8};
 static int restart(jdfast *f)
 {
     /* whole bytes left before the marker are extraneous data */
-    uint64_t used = (bit_pos(f, f->p, f->nbits) + 7) / 8;
-    bool extra = !f->marker || used < f->qlen;
+    int64_t pos = bit_pos(f, f->p, f->nbits);
+    int64_t used = pos > 0 ? (pos + 7) / 8 : 0;
+    bool extra = !f->marker || used < (int64_t)f->qlen;
     while (!f->marker && !f->eof) {
         f->p = f->q + f->qlen; /* discard what is there */
         refill(f);
@@ -736,7 +738,7 @@ static int decode_mcu_row(jdfast *f, bool out)
             for (int b = 0; b < f->blocks; b++)
                 ac[b] = !f->insufficient && decode_block(f->blk[m * JD_MAX_BLOCKS + (uint32_t)b],
                                                          &f->comp[f->blk_comp[b]], &p, &bits, &nbits, &bad);
-            if ((f->marker || f->eof) && !f->insufficient && bit_pos(f, p, nbits) > (uint64_t)f->qlen * 8) {
+            if ((f->marker || f->eof) && !f->insufficient && bit_pos(f, p, nbits) > (int64_t)f->qlen * 8) {
                 f->p = p;
                 f->bits = bits;
                 f->nbits = nbits;
