@@ -34,6 +34,7 @@ typedef struct jd_comp {
     int s;                          /* output samples per block side: 1, 2, 4, 8 */
     uint32_t bx_lo, bx_hi;          /* block columns that touch the window */
     int16_t q[64];                  /* quantisation table, natural order */
+    jd_idct_fn idct;                /* for blocks with more than their DC */
     const jd_huff *dc, *ac;
     int dc_pred;
 } jd_comp;
@@ -54,10 +55,8 @@ struct jdfast {
     jd_huff huff[8];                /* dc 0-3, ac 4-7 as used */
     uint32_t mcux, mcuy;            /* MCUs across and down */
     uint32_t imcu_rows;             /* output rows per MCU row */
-    uint32_t out_w, out_h;
     uint32_t x0, x1, y0, y1;
     bool ycc;
-    int out_ch;
 
     /* planes: ncomp x imcu_rows x plane_w */
     uint8_t *planes;
@@ -80,7 +79,6 @@ struct jdfast {
 
     int32_t cr_r[256], cb_b[256], cr_g[256], cb_g[256];
     const jf_kernels *kern;         /* interleave3 for YCbCr rows */
-    const jd_idct *idct;
     jdfast_coef_fn coef_hook;       /* test hook: every decoded block */
     void *coef_user;
 
@@ -288,7 +286,15 @@ static inline int slow_symbol(const jd_huff *t, uint64_t bits, int *len, bool *b
     return t->val[(code + t->valoff[l]) & 0xFF];
 }
 
-/* One block into f->blk (zeros on entry). Returns whether anything past the DC was stored. */
+/* A one-step symbol's run and value into blk at k; returns the next k. */
+static inline int put_full(int16_t *blk, int k, uint32_t e)
+{
+    k += (int)(e >> 8 & 0xFF);
+    blk[zz_nat[k]] = (int16_t)(e >> 16);
+    return k + 1;
+}
+
+/* One block into blk (zeros on entry). Returns whether anything past the DC was stored. */
 static inline bool decode_block(int16_t *blk, jd_comp *cp, const uint8_t **pp, uint64_t *bitsp, unsigned *nbitsp,
                                 int *bad_codes)
 {
@@ -332,18 +338,14 @@ static inline bool decode_block(int16_t *blk, jd_comp *cp, const uint8_t **pp, u
         FILL();
         e = t->fast[bits >> (64 - JD_FB)];
         if ((e >> 6 & 3) == K_FULL) {
-            k += (int)(e >> 8 & 0xFF);
-            blk[zz_nat[k]] = (int16_t)(e >> 16);
-            k++;
+            k = put_full(blk, k, e);
             ac = true;
             DROP(e & 63);
             if (k >= 64)
                 break;
             e = t->fast[bits >> (64 - JD_FB)];
             if ((e >> 6 & 3) == K_FULL) {
-                k += (int)(e >> 8 & 0xFF);
-                blk[zz_nat[k]] = (int16_t)(e >> 16);
-                k++;
+                k = put_full(blk, k, e);
                 DROP(e & 63);
                 if (k >= 64)
                     break;
@@ -581,6 +583,20 @@ const jd_idct thumb__jd_idct_scalar = {idct2, idct4, idct8};
 
 /* ---------------------------------------------------------------- restarts */
 
+/* Drop the data up to the next marker (or the end of the input) and leave the reader empty. */
+static void skip_to_marker(jdfast *f)
+{
+    while (!f->marker && !f->eof) {
+        f->p = f->q + f->qlen;
+        refill(f);
+    }
+    f->bits = 0;
+    f->nbits = 0;
+    f->p = f->q;
+    f->qlen = 0;
+    memset(f->q, 0, JD_PAD);
+}
+
 /* At a restart boundary: the marker that ends this segment, as libjpeg's read_restart_marker
  * and jpeg_resync_to_restart decide. Returns THUMB_OK with the reader on the next segment
  * (or on an empty one, f->insufficient set, when the marker is left for later). */
@@ -590,15 +606,7 @@ static int restart(jdfast *f)
     int64_t pos = bit_pos(f, f->p, f->nbits);
     int64_t used = pos > 0 ? (pos + 7) / 8 : 0;
     bool extra = !f->marker || used < (int64_t)f->qlen;
-    while (!f->marker && !f->eof) {
-        f->p = f->q + f->qlen; /* discard what is there */
-        refill(f);
-    }
-    f->bits = 0;
-    f->nbits = 0;
-    f->p = f->q;
-    f->qlen = 0;
-    memset(f->q, 0, JD_PAD);
+    skip_to_marker(f);
     int rc;
     if (f->eof)
         return fail(f, THUMB_ETRUNCATED, "jpeg: %s", "the input ends inside the image data");
@@ -634,25 +642,16 @@ static int restart(jdfast *f)
             break;
         }
         f->marker = 0;
-        while (!f->marker && !f->eof) {
-            f->p = f->q + f->qlen;
-            refill(f);
-        }
-        f->p = f->q;
-        f->qlen = 0;
+        skip_to_marker(f);
         if (f->eof)
             return fail(f, THUMB_ETRUNCATED, "jpeg: %s", "the input ends inside the image data");
     }
     for (int i = 0; i < f->ncomp; i++)
         f->comp[i].dc_pred = 0;
     f->restarts_to_go = f->restart_interval;
-    if (!f->marker) {
-        f->insufficient = false;
+    f->insufficient = f->marker != 0; /* a marker left for later: an empty segment (zeros padded) */
+    if (!f->insufficient)
         refill(f);
-    } else {
-        f->insufficient = true;
-        memset(f->q, 0, JD_PAD);
-    }
     return THUMB_OK;
 }
 
@@ -669,16 +668,10 @@ static int ran_out(jdfast *f)
 
 /* ---------------------------------------------------------------- MCU rows */
 
-/* Decode MCU row f->mcu_row into the planes (IDCT only for blocks of the window when out). */
 /* IDCTs (or DC fills) of n decoded MCUs starting at MCU column mx0, then zero their blocks. */
 static void output_mcus(jdfast *f, uint32_t mx0, uint32_t n, bool out)
 {
     size_t pw = f->plane_w;
-    jd_idct_fn fn[3];
-    for (int i = 0; i < f->ncomp; i++) {
-        int sz = f->comp[i].s;
-        fn[i] = sz == 1 ? idct1 : sz == 2 ? f->idct->idct2 : sz == 4 ? f->idct->idct4 : f->idct->idct8;
-    }
     for (uint32_t m = 0; m < n; m++) {
         for (int b = 0; b < f->blocks; b++) {
             int16_t *blk = f->blk[m * JD_MAX_BLOCKS + (uint32_t)b];
@@ -691,7 +684,7 @@ static void output_mcus(jdfast *f, uint32_t mx0, uint32_t n, bool out)
                 uint8_t *dst = f->planes + ((size_t)cp->index * f->imcu_rows + (size_t)(f->blk_y[b] * cp->s)) * pw +
                                (size_t)bx * (size_t)cp->s;
                 if (ac)
-                    fn[cp->index](blk, cp->q, dst, pw);
+                    cp->idct(blk, cp->q, dst, pw);
                 else
                     fill_block(dst, pw, cp->s, dc_only(blk, cp->q, cp->s));
             }
@@ -863,21 +856,19 @@ int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32
     f->warn = warnf;
     f->user = user;
     f->ncomp = c->num_components;
-    f->out_w = c->output_width;
-    f->out_h = c->output_height;
     f->x0 = x0;
     f->x1 = x1;
     f->y0 = y0;
     f->y1 = y1;
     f->ycc = ycc && f->ncomp == 3;
-    f->out_ch = f->ncomp;
     f->kern = thumb__jf_kernels(features);
-    f->idct = &thumb__jd_idct_scalar;
+    const jd_idct *idct = &thumb__jd_idct_scalar;
 #if defined(__x86_64__) || defined(__i386__)
     if (features & THUMB_CPU_AVX2)
-        f->idct = &thumb__jd_idct_avx2;
+        idct = &thumb__jd_idct_avx2;
 #endif
-    ycc_tables_init(f);
+    if (f->ncomp == 3 && !f->ycc)
+        ycc_tables_init(f);
 
     int hmax = f->ncomp == 3 ? c->max_h_samp_factor : 1, vmax = f->ncomp == 3 ? c->max_v_samp_factor : 1;
     uint32_t smin = (uint32_t)c->min_DCT_scaled_size;
@@ -895,6 +886,7 @@ int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32
         cp->h = f->ncomp == 3 ? ci->h_samp_factor : 1;
         cp->v = f->ncomp == 3 ? ci->v_samp_factor : 1;
         cp->s = ci->DCT_scaled_size;
+        cp->idct = cp->s == 1 ? idct1 : cp->s == 2 ? idct->idct2 : cp->s == 4 ? idct->idct4 : idct->idct8;
         cp->bx_lo = x0 / (uint32_t)cp->s;
         cp->bx_hi = (x1 - 1) / (uint32_t)cp->s;
         const JQUANT_TBL *qt = c->quant_tbl_ptrs[ci->quant_tbl_no];
@@ -928,7 +920,7 @@ int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32
     f->restarts_to_go = f->restart_interval;
 
     size_t pbytes, rbytes;
-    f->row_bytes = (size_t)(x1 - x0) * (size_t)f->out_ch;
+    f->row_bytes = (size_t)(x1 - x0) * (size_t)f->ncomp;
     if (!thumb__mul_size(f->plane_w, (size_t)f->ncomp * f->imcu_rows, &pbytes) ||
         !thumb__mul_size(f->row_bytes, JD_MAX_ROWS, &rbytes) || !(f->planes = malloc(pbytes)) ||
         !(f->rows = malloc(rbytes)) || !(f->q = malloc(JD_CHUNK + JD_PAD))) {
@@ -948,7 +940,7 @@ void thumb__jdfast_coef_hook(jdfast *f, jdfast_coef_fn fn, void *user)
 
 int thumb__jdfast_channels(const jdfast *f)
 {
-    return f->out_ch;
+    return f->ncomp;
 }
 
 void thumb__jdfast_free(jdfast *f)
@@ -968,8 +960,6 @@ int thumb__jdfast_rows(jdfast *f, const uint8_t **rows, int *n)
     *n = 0;
     if (f->code != THUMB_OK)
         return f->code;
-    if (f->mcu_row == 0 && f->qlen == 0 && !f->marker && !f->eof)
-        refill(f);
     for (;;) {
         uint32_t top = f->mcu_row * f->imcu_rows, bottom = top + f->imcu_rows;
         if (top >= f->y1 || f->mcu_row >= f->mcuy)

@@ -689,9 +689,6 @@ static int fast_start(jdec *d, const tdec_request *req)
         d->failed = true;
         return d->err.code = rc;
     }
-    t->scale_num = req->scale_num;
-    t->dec_w = c->output_width;
-    t->dec_h = c->output_height;
     t->channels = thumb__jdfast_channels(d->fast);
     t->ycc = ycc ? 1 : 0;
     t->x0 = req->x0;
@@ -745,11 +742,6 @@ static int jdec_start(tdec *t, const tdec_request *req)
         c->out_color_space = JCS_RGB;
     }
     jpeg_calc_output_dimensions(c);
-    if (!t->ctx->no_jdfast && !t->hdr.is_cmyk && req->x0 < req->x1 && req->x1 <= c->output_width &&
-        req->y0 < req->y1 && req->y1 <= c->output_height && thumb__jdfast_usable(c))
-        return fast_start(d, req);
-    if (req->ycc && c->jpeg_color_space == JCS_YCbCr && c->num_components == 3 && !t->hdr.is_cmyk)
-        raw_mode_choose(d, req);
     t->scale_num = req->scale_num;
     t->dec_w = c->output_width;
     t->dec_h = c->output_height;
@@ -761,6 +753,13 @@ static int jdec_start(tdec *t, const tdec_request *req)
                                   (unsigned)req->y1, (unsigned)t->dec_w, (unsigned)t->dec_h);
         return d->err.code;
     }
+
+    /* baseline grey and YCbCr in the layouts jdfast.h lists: our decoder; the rest stays here */
+    if (!t->ctx->no_jdfast && thumb__jdfast_usable(c))
+        return fast_start(d, req);
+    /* raw output keeps the output size set above */
+    if (req->ycc && c->jpeg_color_space == JCS_YCbCr && c->num_components == 3 && !t->hdr.is_cmyk)
+        raw_mode_choose(d, req);
 
     if (jpeg_has_multiple_scans(c)) {
         uint64_t need = coef_buffer_bytes(c);

@@ -33,6 +33,14 @@ static void on_message(j_common_ptr c, int level)
         c->err->num_warnings++;
 }
 
+/* errors longjmp to e->jb, warnings are counted */
+static void err_setup(struct jpeg_decompress_struct *d, struct jerr *e)
+{
+    d->err = jpeg_std_error(&e->pub);
+    e->pub.error_exit = on_error;
+    e->pub.emit_message = on_message;
+}
+
 static int compared, windows_compared;
 static unsigned features; /* kernels under test: THUMB_CPU_AVX2 or 0 */
 
@@ -51,9 +59,7 @@ static uint8_t *ref_decode(const uint8_t *data, size_t len, int scale, J_COLOR_S
 {
     struct jpeg_decompress_struct d;
     struct jerr e;
-    d.err = jpeg_std_error(&e.pub);
-    e.pub.error_exit = on_error;
-    e.pub.emit_message = on_message;
+    err_setup(&d, &e);
     uint8_t *volatile out = NULL;
     jpeg_create_decompress(&d);
     if (setjmp(e.jb)) {
@@ -94,9 +100,7 @@ static int fast_compare(const char *name, const uint8_t *data, size_t len, int s
 {
     struct jpeg_decompress_struct d;
     struct jerr e;
-    d.err = jpeg_std_error(&e.pub);
-    e.pub.error_exit = on_error;
-    e.pub.emit_message = on_message;
+    err_setup(&d, &e);
     jdfast *volatile f = NULL;
     int result = 0;
     jpeg_create_decompress(&d);
