@@ -17,7 +17,7 @@
 #define JD_BATCH 16                 /* MCUs decoded before their IDCTs run */
 #define JD_ALIGN __attribute__((aligned(32)))
 
-enum { K_SLOW = 0, K_FULL = 1, K_PART = 2, K_EOB = 3 };
+enum { K_SLOW = 0, K_FULL = 1, K_PART = 2 };
 
 /* One-step entry: bits 0-5 bits consumed, 6-7 kind, 8-15 run (K_FULL) or symbol (K_PART),
  * 16-31 the value (K_FULL). */
@@ -88,11 +88,17 @@ struct jdfast {
     bool ac[JD_BATCH * JD_MAX_BLOCKS]; /* the block has more than its DC */
 };
 
-/* zig-zag -> natural, 16 more entries for runs past the end (libjpeg's jpeg_natural_order) */
-static const uint8_t zz_nat[80] = {
+/* zig-zag -> natural, 16 more entries for runs past the end (libjpeg's jpeg_natural_order: they
+ * land in 63), then 64 entries that land in 64, a slot the IDCTs never read: an end-of-block
+ * symbol is a run of JD_EOB_RUN with a value of 0, so the common loop has no case for it. */
+#define JD_EOB_RUN 80
+static const uint8_t zz_nat[144] = {
     0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13,
     6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31,
-    39, 46, 53, 60, 61, 54, 47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63};
+    39, 46, 53, 60, 61, 54, 47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64};
 
 static int fail(jdfast *f, int code, const char *fmt, const char *arg)
 {
@@ -158,7 +164,7 @@ static int huff_build(jdfast *f, jd_huff *t, const JHUFF_TBL *src, bool dc)
         for (uint32_t j = 0; j < span; j++) {
             uint32_t e;
             if (!dc && size == 0 && run != 15) {
-                e = (uint32_t)l | (K_EOB << 6);
+                e = (uint32_t)l | (K_FULL << 6) | ((uint32_t)JD_EOB_RUN << 8);
             } else if (size == 0) {
                 /* DC size 0 (difference 0) or ZRL (16 zeros): a value of 0 */
                 e = (uint32_t)l | (K_FULL << 6) | ((uint32_t)run << 8);
@@ -330,16 +336,16 @@ static inline bool decode_block(int16_t *blk, jd_comp *cp, const uint8_t **pp, u
     blk[0] = (int16_t)cp->dc_pred;
 
     t = cp->ac;
-    bool ac = false;
     int k = 1;
     for (;;) {
-        /* one fill (56 bits or more) serves a one-step symbol (at most JD_FB bits) and any
-         * symbol after it (at most 31) */
-        FILL();
+        /* The lookup reads the bits before the fill: each step takes at most JD_FB + 31 bits of
+         * the 64 a fill leaves, so the top JD_FB are always there, and the fill's load runs
+         * beside the lookup instead of before it. One fill serves a one-step symbol (at most
+         * JD_FB bits) and any symbol after it (at most 31). */
         e = t->fast[bits >> (64 - JD_FB)];
+        FILL();
         if ((e >> 6 & 3) == K_FULL) {
             k = put_full(blk, k, e);
-            ac = true;
             DROP(e & 63);
             if (k >= 64)
                 break;
@@ -352,13 +358,8 @@ static inline bool decode_block(int16_t *blk, jd_comp *cp, const uint8_t **pp, u
                 continue;
             }
         }
-        unsigned kind = e >> 6 & 3;
-        if (kind == K_EOB) {
-            DROP(e & 63);
-            break;
-        }
         int rs, len;
-        if (kind == K_PART) {
+        if ((e >> 6 & 3) == K_PART) {
             rs = (int)(e >> 8 & 0xFF);
             len = (int)(e & 63);
         } else {
@@ -372,15 +373,15 @@ static inline bool decode_block(int16_t *blk, jd_comp *cp, const uint8_t **pp, u
             DROP(s);
             blk[zz_nat[k]] = (int16_t)extend(v, s);
             k++;
-            ac = true;
         } else {
-            if (r != 15)
-                break;
-            k += 16;
+            k += r == 15 ? 16 : JD_EOB_RUN + 1;
         }
         if (k >= 64)
             break;
     }
+    /* an end of block as the first symbol ends at k = 1 + JD_EOB_RUN + 1; every other block
+     * ends below 64 + 16 or above that */
+    bool ac = k != JD_EOB_RUN + 2;
     *pp = p;
     *bitsp = bits;
     *nbitsp = nbits;
