@@ -2,7 +2,9 @@
  *
  * AVX2 needs three things: the CPU has it (CPUID leaf 7 EBX bit 5), the OS enabled XSAVE
  * (leaf 1 ECX bit 27, OSXSAVE) and the OS saves the YMM state on context switches
- * (XCR0 bits 1 and 2). Checking only the first is the classic bug on VMs with AVX disabled. */
+ * (XCR0 bits 1 and 2). Checking only the first is the classic bug on VMs with AVX disabled.
+ * THUMB_CPU_AVX2 also asks for BMI2 (leaf 7 EBX bit 8; every AVX2 CPU made has it): the entropy
+ * decoder's shifts use it. */
 #include "internal.h"
 
 #include <stdatomic.h>
@@ -32,7 +34,7 @@ static unsigned detect(void)
     if (__get_cpuid_max(0, NULL) < 7)
         return 0;
     __cpuid_count(7, 0, a, b, c, d);
-    return (b & (1u << 5)) ? THUMB_CPU_AVX2 : 0;
+    return (b & (1u << 5)) && (b & (1u << 8)) ? THUMB_CPU_AVX2 : 0;
 }
 #else
 static unsigned detect(void) { return 0; }
