@@ -36,7 +36,7 @@ typedef struct jd_comp {
     int s;                          /* output samples per block side: 1, 2, 4, 8 */
     uint32_t bx_lo, bx_hi;          /* block columns that touch the window */
     int16_t q[64];                  /* quantisation table, natural order */
-    jd_idct_fn idct;                /* for blocks with more than their DC */
+    jd_idct_run_fn run;             /* IDCTs (and DC fills) of a run of this component's blocks */
     const jd_huff *dc, *ac;
     int dc_pred;
 } jd_comp;
@@ -396,32 +396,11 @@ static inline __attribute__((always_inline)) bool decode_block(int16_t *blk, jd_
 #define P1 2  /* PASS1_BITS */
 #define DESCALE(x, n) (((x) + ((int64_t)1 << ((n)-1))) >> (n))
 
-/* After the IDCT: libjpeg-turbo's SIMD IDCTs (2x2, 4x4, islow: what libjpeg runs on x86-64 and
- * Arm) saturate, value + 128 clamped to 0..255; its C range-limit table, which the 1x1 IDCT uses,
- * keeps the low 10 bits as a signed value first. The two differ only for sums no 8-bit image
- * makes (found by fuzz_jdfast against libjpeg). */
-static inline uint8_t rl(int64_t x)
-{
-    return (uint8_t)(x < -128 ? 0 : x > 127 ? 255 : x + 128);
-}
-static inline uint8_t rl_wrap(int64_t x)
-{
-    int v = (int)(((uint32_t)x & 1023) ^ 512) - 512 + 128;
-    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-}
-
-/* A block with only its DC, s x s samples of one value. */
-static inline uint8_t dc_only(const int16_t *blk, const int16_t *q, int s)
-{
-    int64_t v = DESCALE((int64_t)blk[0] * q[0], 3);
-    return s == 1 ? rl_wrap(v) : rl(v);
-}
-
 /* jpeg_idct_1x1 */
 static void idct1(const int16_t *blk, const int16_t *q, uint8_t *out, size_t stride)
 {
     (void)stride;
-    out[0] = dc_only(blk, q, 1);
+    out[0] = jd_dc_only(blk, q, 1);
 }
 
 /* jpeg_idct_2x2 (jidctred.c): columns 0, 1, 3, 5, 7 and rows likewise. libjpeg's shortcut for
@@ -445,8 +424,8 @@ static void idct2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stri
         uint8_t *o = out + (size_t)r * stride;
         int64_t t10 = w[0] * (1 << (CB + 2));
         int64_t t0 = w[7] * -5906 + w[5] * 6967 + w[3] * -10426 + w[1] * 29692;
-        o[0] = rl(DESCALE(t10 + t0, CB + P1 + 3 + 2));
-        o[1] = rl(DESCALE(t10 - t0, CB + P1 + 3 + 2));
+        o[0] = jd_rl(DESCALE(t10 + t0, CB + P1 + 3 + 2));
+        o[1] = jd_rl(DESCALE(t10 - t0, CB + P1 + 3 + 2));
     }
 }
 
@@ -480,10 +459,10 @@ static void idct4(const int16_t *in, const int16_t *q, uint8_t *out, size_t stri
         int64_t z1 = w[7], z2 = w[5], z3 = w[3], z4 = w[1];
         t0 = z1 * -1730 + z2 * 11893 + z3 * -17799 + z4 * 8697;
         t2 = z1 * -4176 + z2 * -4926 + z3 * 7373 + z4 * 20995;
-        o[0] = rl(DESCALE(t10 + t2, CB + P1 + 3 + 1));
-        o[3] = rl(DESCALE(t10 - t2, CB + P1 + 3 + 1));
-        o[1] = rl(DESCALE(t12 + t0, CB + P1 + 3 + 1));
-        o[2] = rl(DESCALE(t12 - t0, CB + P1 + 3 + 1));
+        o[0] = jd_rl(DESCALE(t10 + t2, CB + P1 + 3 + 1));
+        o[3] = jd_rl(DESCALE(t10 - t2, CB + P1 + 3 + 1));
+        o[1] = jd_rl(DESCALE(t12 + t0, CB + P1 + 3 + 1));
+        o[2] = jd_rl(DESCALE(t12 - t0, CB + P1 + 3 + 1));
     }
 }
 
@@ -551,36 +530,42 @@ static void idct8(const int16_t *in, const int16_t *q, uint8_t *out, size_t stri
             x[i] = w[i];
         islow_1d(x, o);
         for (int i = 0; i < 8; i++)
-            ot[i] = rl(DESCALE(o[i], CB + P1 + 3));
-    }
-}
-
-/* An s x s block of one value (a block with only its DC). */
-static inline void fill_block(uint8_t *dst, size_t stride, int s, uint8_t v)
-{
-    uint64_t v8 = 0x0101010101010101ull * v;
-    for (int r = 0; r < s; r++, dst += stride) {
-        if (s == 8)
-            memcpy(dst, &v8, 8);
-        else if (s == 4)
-            memcpy(dst, &v8, 4);
-        else if (s == 2)
-            memcpy(dst, &v8, 2);
-        else
-            dst[0] = v;
+            ot[i] = jd_rl(DESCALE(o[i], CB + P1 + 3));
     }
 }
 
 static inline void zero_block(int16_t *blk)
 {
-    /* 80 entries: runs past the end land in 63, and nothing past it is written */
+    /* 64 of the 80 entries: runs past the end land in 63, and the entries after it only ever
+     * get the zeros of end-of-block symbols */
     uint64_t z[2] = {0, 0};
     for (int i = 0; i < 64; i += 8)
         memcpy(blk + i, z, 16);
 }
 
 
-const jd_idct thumb__jd_idct_scalar = {idct2, idct4, idct8};
+static void run1(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q, uint8_t *out,
+                 size_t ostep, size_t stride)
+{
+    JD_IDCT_RUN_BODY(1, idct1(blk, q, out, stride), zero_block(blk))
+}
+static void run2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q, uint8_t *out,
+                 size_t ostep, size_t stride)
+{
+    JD_IDCT_RUN_BODY(2, idct2(blk, q, out, stride), zero_block(blk))
+}
+static void run4(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q, uint8_t *out,
+                 size_t ostep, size_t stride)
+{
+    JD_IDCT_RUN_BODY(4, idct4(blk, q, out, stride), zero_block(blk))
+}
+static void run8(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q, uint8_t *out,
+                 size_t ostep, size_t stride)
+{
+    JD_IDCT_RUN_BODY(8, idct8(blk, q, out, stride), zero_block(blk))
+}
+
+const jd_idct thumb__jd_idct_scalar = {idct2, idct4, idct8, {run1, run2, run4, run8}};
 
 /* ---------------------------------------------------------------- restarts */
 
@@ -669,27 +654,42 @@ static int ran_out(jdfast *f)
 
 /* ---------------------------------------------------------------- MCU rows */
 
-/* IDCTs (or DC fills) of n decoded MCUs starting at MCU column mx0, then zero their blocks. */
+/* IDCTs (or DC fills) of n decoded MCUs starting at MCU column mx0, then zero their blocks: per
+ * block of the MCU, one run over the MCUs whose block lies in the window, zeroing only for the
+ * others. */
 static void output_mcus(jdfast *f, uint32_t mx0, uint32_t n, bool out)
 {
-    size_t pw = f->plane_w;
-    for (uint32_t m = 0; m < n; m++) {
-        for (int b = 0; b < f->blocks; b++) {
-            int16_t *blk = f->blk[m * JD_MAX_BLOCKS + (uint32_t)b];
-            bool ac = f->ac[m * JD_MAX_BLOCKS + (uint32_t)b];
-            jd_comp *cp = &f->comp[f->blk_comp[b]];
-            uint32_t bx = (mx0 + m) * (uint32_t)cp->h + (uint32_t)f->blk_x[b];
-            if (f->coef_hook)
-                f->coef_hook(f->coef_user, cp->index, bx, f->mcu_row * (uint32_t)cp->v + (uint32_t)f->blk_y[b], blk);
-            if (out && bx >= cp->bx_lo && bx <= cp->bx_hi) {
-                uint8_t *dst = f->planes + ((size_t)cp->index * f->imcu_rows + (size_t)(f->blk_y[b] * cp->s)) * pw +
-                               (size_t)bx * (size_t)cp->s;
-                if (ac)
-                    cp->idct(blk, cp->q, dst, pw);
-                else
-                    fill_block(dst, pw, cp->s, dc_only(blk, cp->q, cp->s));
+    const size_t bstep = JD_MAX_BLOCKS * (64 + 16);
+    for (int b = 0; b < f->blocks; b++) {
+        jd_comp *cp = &f->comp[f->blk_comp[b]];
+        int16_t *blk0 = f->blk[b];
+        const bool *ac0 = f->ac + b;
+        uint32_t h = (uint32_t)cp->h, bx0 = mx0 * h + (uint32_t)f->blk_x[b]; /* MCU m: bx0 + m * h */
+        if (f->coef_hook)
+            for (uint32_t m = 0; m < n; m++)
+                f->coef_hook(f->coef_user, cp->index, bx0 + m * h, f->mcu_row * (uint32_t)cp->v + (uint32_t)f->blk_y[b],
+                             blk0 + m * bstep);
+        uint32_t ma = 0, mb = 0; /* MCUs [ma, mb) have this block in the window */
+        if (out && bx0 <= cp->bx_hi) {
+            ma = bx0 >= cp->bx_lo ? 0 : (cp->bx_lo - bx0 + h - 1) / h;
+            mb = (cp->bx_hi - bx0) / h + 1;
+            if (mb > n)
+                mb = n;
+            if (ma > mb)
+                ma = mb;
+        }
+        for (uint32_t m = 0; m < n; m++) {
+            if (m == ma && mb > ma) {
+                uint8_t *dst = f->planes +
+                               ((size_t)cp->index * f->imcu_rows + (size_t)(f->blk_y[b] * cp->s)) * f->plane_w +
+                               (size_t)(bx0 + ma * h) * (size_t)cp->s;
+                cp->run(blk0 + ma * bstep, bstep, ac0 + ma * JD_MAX_BLOCKS, JD_MAX_BLOCKS, mb - ma, cp->q, dst,
+                        h * (size_t)cp->s, f->plane_w);
+                m = mb - 1;
+                continue;
             }
-            if (ac)
+            int16_t *blk = blk0 + m * bstep;
+            if (ac0[m * JD_MAX_BLOCKS])
                 zero_block(blk);
             else
                 blk[0] = 0;
@@ -904,7 +904,7 @@ int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32
         cp->h = f->ncomp == 3 ? ci->h_samp_factor : 1;
         cp->v = f->ncomp == 3 ? ci->v_samp_factor : 1;
         cp->s = ci->DCT_scaled_size;
-        cp->idct = cp->s == 1 ? idct1 : cp->s == 2 ? idct->idct2 : cp->s == 4 ? idct->idct4 : idct->idct8;
+        cp->run = idct->run[cp->s == 1 ? 0 : cp->s == 2 ? 1 : cp->s == 4 ? 2 : 3];
         cp->bx_lo = x0 / (uint32_t)cp->s;
         cp->bx_hi = (x1 - 1) / (uint32_t)cp->s;
         const JQUANT_TBL *qt = c->quant_tbl_ptrs[ci->quant_tbl_no];

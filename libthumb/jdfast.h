@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include <stdio.h> /* jpeglib.h needs FILE */
+#include <string.h>
 #include <jpeglib.h>
 
 typedef struct jdfast jdfast;
@@ -42,9 +43,65 @@ THUMB_HIDDEN void thumb__jdfast_free(jdfast *f);
 /* The IDCTs by output size (2x2, 4x4, 8x8): dequantise and inverse-transform one block of
  * coefficients (natural order), samples to out, rows stride apart. */
 typedef void (*jd_idct_fn)(const int16_t *blk, const int16_t *q, uint8_t *out, size_t stride);
+/* A run of n blocks of one component: block i at blk + i * bstep (int16 units), ac[i * astep]
+ * whether it has more than its DC (else its s x s samples are one value), samples to
+ * out + i * ostep, rows stride apart. Leaves each block zeroed (all 64 entries when ac, else
+ * the DC). One call per component and batch: no call per block, the quantiser loaded once. */
+typedef void (*jd_idct_run_fn)(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n,
+                               const int16_t *q, uint8_t *out, size_t ostep, size_t stride);
 typedef struct jd_idct {
     jd_idct_fn idct2, idct4, idct8;
+    jd_idct_run_fn run[4]; /* by output size: 1, 2, 4, 8 */
 } jd_idct;
+
+/* After the IDCT: libjpeg-turbo's SIMD IDCTs (2x2, 4x4, islow: what libjpeg runs on x86-64 and
+ * Arm) saturate, value + 128 clamped to 0..255; its C range-limit table, which the 1x1 IDCT uses,
+ * keeps the low 10 bits as a signed value first. The two differ only for sums no 8-bit image
+ * makes (found by fuzz_jdfast against libjpeg). */
+static inline uint8_t jd_rl(int64_t x)
+{
+    return (uint8_t)(x < -128 ? 0 : x > 127 ? 255 : x + 128);
+}
+static inline uint8_t jd_rl_wrap(int64_t x)
+{
+    int v = (int)(((uint32_t)x & 1023) ^ 512) - 512 + 128;
+    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* The sample of a block with only its DC, at output size s (s x s of it) */
+static inline uint8_t jd_dc_only(const int16_t *blk, const int16_t *q, int s)
+{
+    int64_t v = ((int64_t)blk[0] * q[0] + 4) >> 3;
+    return s == 1 ? jd_rl_wrap(v) : jd_rl(v);
+}
+
+/* An s x s block of one value */
+static inline void jd_fill_block(uint8_t *dst, size_t stride, int s, uint8_t v)
+{
+    uint64_t v8 = 0x0101010101010101ull * v;
+    for (int r = 0; r < s; r++, dst += stride) {
+        if (s == 8)
+            memcpy(dst, &v8, 8);
+        else if (s == 4)
+            memcpy(dst, &v8, 4);
+        else if (s == 2)
+            memcpy(dst, &v8, 2);
+        else
+            dst[0] = v;
+    }
+}
+
+/* The loop of a run function around one block's IDCT (a macro so that each kernel inlines) */
+#define JD_IDCT_RUN_BODY(S, IDCT_ONE, ZERO)                                                                      \
+    for (uint32_t i = 0; i < n; i++, blk += bstep, ac += astep, out += ostep) {                                    \
+        if (*ac) {                                                                                                 \
+            IDCT_ONE;                                                                                              \
+            ZERO;                                                                                                  \
+        } else {                                                                                                   \
+            jd_fill_block(out, stride, (S), jd_dc_only(blk, q, (S)));                                              \
+            blk[0] = 0;                                                                                            \
+        }                                                                                                          \
+    }
 THUMB_HIDDEN extern const jd_idct thumb__jd_idct_scalar;
 #if defined(__x86_64__) || defined(__i386__)
 THUMB_HIDDEN extern const jd_idct thumb__jd_idct_avx2;

@@ -16,9 +16,9 @@
  * as madd pairs: P(a, b) holds a, b of each column side by side, columns 0-7 over the two halves,
  * so madd(P(a, b), K(x, y)) is a * x + b * y for the 8 columns in 32-bit lanes. The sums are
  * libjpeg's, regrouped per coefficient (exact: everything before a descale is linear). */
-AVX2 static inline __m128i dq16(const int16_t *c, const int16_t *q, int r)
+AVX2 static inline __m128i dq16(const int16_t *c, const __m128i *q, int r)
 {
-    return _mm_mullo_epi16(_mm_loadu_si128((const __m128i *)(c + 8 * r)), _mm_loadu_si128((const __m128i *)(q + 8 * r)));
+    return _mm_mullo_epi16(_mm_loadu_si128((const __m128i *)(c + 8 * r)), q[r]);
 }
 AVX2 static inline __m256i P(__m128i a, __m128i b)
 {
@@ -39,7 +39,8 @@ AVX2 static inline __m128i pack8(__m256i x)
     return _mm_packs_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
 }
 
-AVX2 static void idct2_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
+AVX2 static inline __attribute__((always_inline)) void idct2_core(const int16_t *in, const __m128i *q, uint8_t *out,
+                                                                  size_t stride)
 {
     __m128i d0 = dq16(in, q, 0), d1 = dq16(in, q, 1), d3 = dq16(in, q, 3), d5 = dq16(in, q, 5), d7 = dq16(in, q, 7);
     __m256i t10 = _mm256_slli_epi32(_mm256_cvtepi16_epi32(d0), 15);
@@ -64,7 +65,8 @@ AVX2 static void idct2_avx2(const int16_t *in, const int16_t *q, uint8_t *out, s
     memcpy(out + stride, (uint8_t *)&px + 2, 2);
 }
 
-AVX2 static void idct4_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
+AVX2 static inline __attribute__((always_inline)) void idct4_core(const int16_t *in, const __m128i *q, uint8_t *out,
+                                                                  size_t stride)
 {
     __m128i d0 = dq16(in, q, 0), d1 = dq16(in, q, 1), d2 = dq16(in, q, 2), d3 = dq16(in, q, 3),
             d5 = dq16(in, q, 5), d6 = dq16(in, q, 6), d7 = dq16(in, q, 7);
@@ -136,7 +138,8 @@ AVX2 static inline void transpose16(__m128i r[8])
         r[i] = _mm256_castsi256_si128(v[i]);
 }
 
-AVX2 static void idct8_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
+AVX2 static inline __attribute__((always_inline)) void idct8_core(const int16_t *in, const __m128i *q, uint8_t *out,
+                                                                  size_t stride)
 {
     __m128i x[8];
     __m256i o[8];
@@ -158,5 +161,64 @@ AVX2 static void idct8_avx2(const int16_t *in, const int16_t *q, uint8_t *out, s
     }
 }
 
-const jd_idct thumb__jd_idct_avx2 = {idct2_avx2, idct4_avx2, idct8_avx2};
+/* The quantiser's rows, loaded once per call */
+AVX2 static inline void load_q(const int16_t *q, __m128i qr[8])
+{
+    for (int r = 0; r < 8; r++)
+        qr[r] = _mm_loadu_si128((const __m128i *)(q + 8 * r));
+}
+
+AVX2 static inline void zero_block(int16_t *blk)
+{
+    /* 64 of the 80 entries (see jdfast.c) */
+    for (int i = 0; i < 64; i += 16)
+        _mm256_storeu_si256((__m256i *)(void *)(blk + i), _mm256_setzero_si256());
+}
+
+AVX2 static void idct2_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
+{
+    __m128i qr[8];
+    load_q(q, qr);
+    idct2_core(in, qr, out, stride);
+}
+AVX2 static void run2_avx2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q,
+                        uint8_t *out, size_t ostep, size_t stride)
+{
+    __m128i qr[8];
+    load_q(q, qr);
+    JD_IDCT_RUN_BODY(2, idct2_core(blk, qr, out, stride), zero_block(blk))
+}
+AVX2 static void idct4_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
+{
+    __m128i qr[8];
+    load_q(q, qr);
+    idct4_core(in, qr, out, stride);
+}
+AVX2 static void run4_avx2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q,
+                        uint8_t *out, size_t ostep, size_t stride)
+{
+    __m128i qr[8];
+    load_q(q, qr);
+    JD_IDCT_RUN_BODY(4, idct4_core(blk, qr, out, stride), zero_block(blk))
+}
+AVX2 static void idct8_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
+{
+    __m128i qr[8];
+    load_q(q, qr);
+    idct8_core(in, qr, out, stride);
+}
+AVX2 static void run8_avx2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q,
+                        uint8_t *out, size_t ostep, size_t stride)
+{
+    __m128i qr[8];
+    load_q(q, qr);
+    JD_IDCT_RUN_BODY(8, idct8_core(blk, qr, out, stride), zero_block(blk))
+}
+AVX2 static void run1_avx2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q,
+                           uint8_t *out, size_t ostep, size_t stride)
+{
+    JD_IDCT_RUN_BODY(1, out[0] = jd_dc_only(blk, q, 1), zero_block(blk))
+}
+
+const jd_idct thumb__jd_idct_avx2 = {idct2_avx2, idct4_avx2, idct8_avx2, {run1_avx2, run2_avx2, run4_avx2, run8_avx2}};
 #endif
