@@ -297,17 +297,20 @@ static inline int slow_symbol(const jd_huff *t, uint64_t bits, int *len, bool *b
 }
 
 /* One block into blk (zeros on entry). Returns whether anything past the DC was stored. */
-static inline __attribute__((always_inline)) bool decode_block(int16_t *blk, jd_comp *cp, const uint8_t **pp, uint64_t *bitsp, unsigned *nbitsp,
-                                int *bad_codes)
+static inline __attribute__((always_inline)) bool decode_block(int16_t *blk, const jd_huff *dct, const jd_huff *act,
+                                                              int *pred, const uint8_t **pp, uint64_t *bitsp,
+                                                              unsigned *nbitsp, bool *bad)
 {
     const uint8_t *p = *pp;
     uint64_t bits = *bitsp;
     unsigned nbits = *nbitsp;
-    bool bad = false;
 
-    FILL();
-    const jd_huff *t = cp->dc;
+    /* The lookup reads the bits before the fill (the caller leaves at least JD_FB there: the
+     * MCU loop fills, and a block's last step leaves 23 or more), so after a mispredicted end of
+     * the previous block it waits on neither the fill's load nor the shift after it. */
+    const jd_huff *t = dct;
     uint32_t e = t->fast[bits >> (64 - JD_FB)];
+    FILL();
     int diff;
     if (!(e & JD_SLOW)) {
         diff = (int16_t)(e >> 16);
@@ -318,7 +321,7 @@ static inline __attribute__((always_inline)) bool decode_block(int16_t *blk, jd_
             s = (int)(e >> 8 & 0xFF);
             len = (int)(e >> 16);
         } else {
-            s = slow_symbol(t, bits, &len, &bad);
+            s = slow_symbol(t, bits, &len, bad);
         }
         DROP(len);
         diff = 0;
@@ -328,10 +331,10 @@ static inline __attribute__((always_inline)) bool decode_block(int16_t *blk, jd_
             diff = extend(v, s);
         }
     }
-    cp->dc_pred = (int)((unsigned)cp->dc_pred + (unsigned)diff);
-    blk[0] = (int16_t)cp->dc_pred;
+    *pred = (int)((unsigned)*pred + (unsigned)diff);
+    blk[0] = (int16_t)*pred;
 
-    t = cp->ac;
+    t = act;
     int k = 1;
     for (;;) {
         /* The lookup reads the bits before the fill: each step takes at most JD_FB + 31 bits of
@@ -363,7 +366,7 @@ static inline __attribute__((always_inline)) bool decode_block(int16_t *blk, jd_
             rs = (int)(e >> 8 & 0xFF);
             len = (int)(e >> 16);
         } else {
-            rs = slow_symbol(t, bits, &len, &bad);
+            rs = slow_symbol(t, bits, &len, bad);
         }
         DROP(len);
         int r = rs >> 4, s = rs & 15;
@@ -385,8 +388,6 @@ static inline __attribute__((always_inline)) bool decode_block(int16_t *blk, jd_
     *pp = p;
     *bitsp = bits;
     *nbitsp = nbits;
-    if (bad)
-        (*bad_codes)++;
     return ac;
 }
 
@@ -700,12 +701,30 @@ static void output_mcus(jdfast *f, uint32_t mx0, uint32_t n, bool out)
 /* Decode MCU row f->mcu_row into the planes (IDCT only for blocks of the window when out). The
  * MCUs are entropy-decoded JD_BATCH at a time and then transformed together: the IDCTs of a
  * batch are independent of each other and of the decoder's serial bit chain. */
+#define DECODE_BLOCKS(nb_)                                                                                     \
+    do {                                                                                                       \
+        _Pragma("GCC unroll 6") for (int b = 0; b < (nb_); b++) ac[b] =                                        \
+            decode_block(blk[b], dct[b], act[b], pred[b], &p, &bits, &nbits, &bad);                            \
+    } while (0)
+
 static inline __attribute__((always_inline)) int decode_mcu_row_body(jdfast *f, bool out)
 {
     const uint8_t *p = f->p;
     uint64_t bits = f->bits;
     unsigned nbits = f->nbits;
-    int bad = 0, rc = THUMB_OK;
+    bool bad = false;
+    int rc = THUMB_OK;
+    /* each block's tables and predictor, looked up once here rather than after every block's
+     * last symbol (where a mispredicted loop exit leaves them on the critical path) */
+    const int nb = f->blocks;
+    const jd_huff *dct[JD_MAX_BLOCKS], *act[JD_MAX_BLOCKS];
+    int *pred[JD_MAX_BLOCKS];
+    for (int b = 0; b < nb; b++) {
+        jd_comp *cp = &f->comp[f->blk_comp[b]];
+        dct[b] = cp->dc;
+        act[b] = cp->ac;
+        pred[b] = &cp->dc_pred;
+    }
 
     for (uint32_t mx0 = 0; mx0 < f->mcux && rc == THUMB_OK; mx0 += JD_BATCH) {
         uint32_t n = f->mcux - mx0 < JD_BATCH ? f->mcux - mx0 : JD_BATCH, m;
@@ -729,9 +748,23 @@ static inline __attribute__((always_inline)) int decode_mcu_row_body(jdfast *f, 
                 p = f->p;
             }
             bool *ac = f->ac + m * JD_MAX_BLOCKS;
-            for (int b = 0; b < f->blocks; b++)
-                ac[b] = !f->insufficient && decode_block(f->blk[m * JD_MAX_BLOCKS + (uint32_t)b],
-                                                         &f->comp[f->blk_comp[b]], &p, &bits, &nbits, &bad);
+            if (!f->insufficient) {
+                int16_t(*blk)[64 + 16] = f->blk + m * JD_MAX_BLOCKS;
+                FILL(); /* JD_FB bits or more for decode_block's first lookup */
+                /* unrolled per layout: each block's tables are then fixed stack slots */
+                if (nb == 6)
+                    DECODE_BLOCKS(6);
+                else if (nb == 3)
+                    DECODE_BLOCKS(3);
+                else if (nb == 1)
+                    DECODE_BLOCKS(1);
+                else
+                    for (int b = 0; b < nb; b++)
+                        ac[b] = decode_block(blk[b], dct[b], act[b], pred[b], &p, &bits, &nbits, &bad);
+            } else {
+                for (int b = 0; b < nb; b++)
+                    ac[b] = false;
+            }
             if ((f->marker || f->eof) && !f->insufficient && bit_pos(f, p, nbits) > (int64_t)f->qlen * 8) {
                 f->p = p;
                 f->bits = bits;
@@ -743,7 +776,7 @@ static inline __attribute__((always_inline)) int decode_mcu_row_body(jdfast *f, 
             }
             if (bad) {
                 rc = warn(f, "bad Huffman code");
-                bad = 0;
+                bad = false;
                 if (rc != THUMB_OK) {
                     m++;
                     break;
