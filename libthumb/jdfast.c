@@ -544,27 +544,10 @@ static inline void zero_block(int16_t *blk)
         memcpy(blk + i, z, 16);
 }
 
-
-static void run1(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q, uint8_t *out,
-                 size_t ostep, size_t stride)
-{
-    JD_IDCT_RUN_BODY(1, idct1(blk, q, out, stride), zero_block(blk))
-}
-static void run2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q, uint8_t *out,
-                 size_t ostep, size_t stride)
-{
-    JD_IDCT_RUN_BODY(2, idct2(blk, q, out, stride), zero_block(blk))
-}
-static void run4(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q, uint8_t *out,
-                 size_t ostep, size_t stride)
-{
-    JD_IDCT_RUN_BODY(4, idct4(blk, q, out, stride), zero_block(blk))
-}
-static void run8(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q, uint8_t *out,
-                 size_t ostep, size_t stride)
-{
-    JD_IDCT_RUN_BODY(8, idct8(blk, q, out, stride), zero_block(blk))
-}
+JD_IDCT_RUN(, run1, 1, (void)0, idct1(blk, q, out, stride), zero_block(blk))
+JD_IDCT_RUN(, run2, 2, (void)0, idct2(blk, q, out, stride), zero_block(blk))
+JD_IDCT_RUN(, run4, 4, (void)0, idct4(blk, q, out, stride), zero_block(blk))
+JD_IDCT_RUN(, run8, 8, (void)0, idct8(blk, q, out, stride), zero_block(blk))
 
 const jd_idct thumb__jd_idct_scalar = {idct2, idct4, idct8, {run1, run2, run4, run8}};
 

@@ -91,17 +91,25 @@ static inline void jd_fill_block(uint8_t *dst, size_t stride, int s, uint8_t v)
     }
 }
 
-/* The loop of a run function around one block's IDCT (a macro so that each kernel inlines) */
-#define JD_IDCT_RUN_BODY(S, IDCT_ONE, ZERO)                                                                      \
-    for (uint32_t i = 0; i < n; i++, blk += bstep, ac += astep, out += ostep) {                                    \
-        if (*ac) {                                                                                                 \
-            IDCT_ONE;                                                                                              \
-            ZERO;                                                                                                  \
-        } else {                                                                                                   \
-            jd_fill_block(out, stride, (S), jd_dc_only(blk, q, (S)));                                              \
-            blk[0] = 0;                                                                                            \
-        }                                                                                                          \
+/* Defines a run function (jd_idct_run_fn) NAME for output size S: statement PRE once, then per
+ * block the IDCT statement ONE (blk, q, out, stride in scope) and the zeroing ZERO, or the DC
+ * fill. A macro so that each kernel inlines into its loop. */
+#define JD_IDCT_RUN(ATTR, NAME, S, PRE, ONE, ZERO)                                                             \
+    ATTR static void NAME(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n,                 \
+                          const int16_t *q, uint8_t *out, size_t ostep, size_t stride)                          \
+    {                                                                                                          \
+        PRE;                                                                                                   \
+        for (uint32_t i = 0; i < n; i++, blk += bstep, ac += astep, out += ostep) {                            \
+            if (*ac) {                                                                                         \
+                ONE;                                                                                           \
+                ZERO;                                                                                          \
+            } else {                                                                                           \
+                jd_fill_block(out, stride, (S), jd_dc_only(blk, q, (S)));                                      \
+                blk[0] = 0;                                                                                    \
+            }                                                                                                  \
+        }                                                                                                      \
     }
+
 THUMB_HIDDEN extern const jd_idct thumb__jd_idct_scalar;
 #if defined(__x86_64__) || defined(__i386__)
 THUMB_HIDDEN extern const jd_idct thumb__jd_idct_avx2;

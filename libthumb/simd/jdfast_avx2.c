@@ -175,50 +175,20 @@ AVX2 static inline void zero_block(int16_t *blk)
         _mm256_storeu_si256((__m256i *)(void *)(blk + i), _mm256_setzero_si256());
 }
 
-AVX2 static void idct2_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
-{
-    __m128i qr[8];
-    load_q(q, qr);
-    idct2_core(in, qr, out, stride);
-}
-AVX2 static void run2_avx2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q,
-                        uint8_t *out, size_t ostep, size_t stride)
-{
-    __m128i qr[8];
-    load_q(q, qr);
-    JD_IDCT_RUN_BODY(2, idct2_core(blk, qr, out, stride), zero_block(blk))
-}
-AVX2 static void idct4_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
-{
-    __m128i qr[8];
-    load_q(q, qr);
-    idct4_core(in, qr, out, stride);
-}
-AVX2 static void run4_avx2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q,
-                        uint8_t *out, size_t ostep, size_t stride)
-{
-    __m128i qr[8];
-    load_q(q, qr);
-    JD_IDCT_RUN_BODY(4, idct4_core(blk, qr, out, stride), zero_block(blk))
-}
-AVX2 static void idct8_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
-{
-    __m128i qr[8];
-    load_q(q, qr);
-    idct8_core(in, qr, out, stride);
-}
-AVX2 static void run8_avx2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q,
-                        uint8_t *out, size_t ostep, size_t stride)
-{
-    __m128i qr[8];
-    load_q(q, qr);
-    JD_IDCT_RUN_BODY(8, idct8_core(blk, qr, out, stride), zero_block(blk))
-}
-AVX2 static void run1_avx2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n, const int16_t *q,
-                           uint8_t *out, size_t ostep, size_t stride)
-{
-    JD_IDCT_RUN_BODY(1, out[0] = jd_dc_only(blk, q, 1), zero_block(blk))
-}
+/* One block (the tests compare these with the scalar ones) and the run over a batch */
+#define KERNELS(S)                                                                                             \
+    AVX2 static void idct##S##_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)           \
+    {                                                                                                          \
+        __m128i qr[8];                                                                                         \
+        load_q(q, qr);                                                                                         \
+        idct##S##_core(in, qr, out, stride);                                                                   \
+    }                                                                                                          \
+    JD_IDCT_RUN(AVX2, run##S##_avx2, S, __m128i qr[8]; load_q(q, qr), idct##S##_core(blk, qr, out, stride),    \
+                zero_block(blk))
+KERNELS(2)
+KERNELS(4)
+KERNELS(8)
+JD_IDCT_RUN(AVX2, run1_avx2, 1, (void)0, out[0] = jd_dc_only(blk, q, 1), zero_block(blk))
 
 const jd_idct thumb__jd_idct_avx2 = {idct2_avx2, idct4_avx2, idct8_avx2, {run1_avx2, run2_avx2, run4_avx2, run8_avx2}};
 #endif
