@@ -29,11 +29,36 @@ void thumb_ctx_free(thumb_ctx *ctx) {
     if (!ctx) return;
     thumb__colour_cache_clear(ctx);
     thumb__resample_cache_clear(ctx);
+    free(ctx->scratch);
     free(ctx);
 }
 void thumb_free(void *p) { free(p); }
 
 static void clear_detail(thumb_ctx *ctx) { if (ctx) ctx->detail[0] = '\0'; }
+
+/* A buffer of at least n bytes: the context's kept one when it is big enough, else a new one;
+ * *cap its size. Handed back with scratch_give. */
+static uint8_t *scratch_take(thumb_ctx *ctx, size_t n, size_t *cap) {
+    if (ctx->scratch && ctx->scratch_cap >= n) {
+        uint8_t *p = ctx->scratch;
+        *cap = ctx->scratch_cap;
+        ctx->scratch = NULL;
+        ctx->scratch_cap = 0;
+        return p;
+    }
+    *cap = n ? n : 1;
+    return malloc(*cap);
+}
+
+static void scratch_give(thumb_ctx *ctx, uint8_t *p, size_t cap) {
+    if (p && ctx->cache_weights && cap <= THUMB_SCRATCH_MAX && cap > ctx->scratch_cap) {
+        free(ctx->scratch);
+        ctx->scratch = p;
+        ctx->scratch_cap = cap;
+    } else {
+        free(p);
+    }
+}
 
 void thumb_options_init(thumb_options *o) {
     if (!o) return;
@@ -267,6 +292,7 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     tcolour *col = NULL;
     jenc *enc = NULL;
     uint8_t *img = NULL, *canvas = NULL, *colrow = NULL;
+    size_t img_cap = 0;
     int rc = thumb__options_copy(ctx, opt_in, &opt);
     if (rc) return rc;
     src->limit = opt.max_input_bytes;
@@ -287,12 +313,13 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     };
     rc = thumb__colour_new(&col, ctx, &opt, &d->hdr, &req);
     if (rc) goto done;
-    /* A JPEG thumbnail of a YCbCr JPEG with nothing but a resize in between can stay in YCbCr:
-     * libjpeg's raw output in, our encoder's front end out, no colour conversion either way
+    /* A JPEG thumbnail of a YCbCr JPEG with nothing but a resize (and a turn for its EXIF
+     * orientation: moving pixels works on any channels) in between can stay in YCbCr: the
+     * decoder's YCbCr rows in, our encoder's front end out, no colour conversion either way
      * (Lanczos and the conversion are both linear, so only rounding differs; the quality bars
-     * are checked on this path). */
+     * are checked on this path). Padding would need the background in YCbCr: not taken. */
     req.ycc = !ctx->no_ycc && !col && opt.format == THUMB_FORMAT_JPEG && opt.optimize_coding && !opt.progressive &&
-              plan.orientation == 1 && plan.canvas_w == plan.img_w && plan.canvas_h == plan.img_h;
+              plan.canvas_w == plan.img_w && plan.canvas_h == plan.img_h;
     rc = d->ops->start(d, &req);
     if (rc) goto done;
     int ch = d->channels;
@@ -321,10 +348,13 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     /* JPEG out with nothing to do after resizing: rows go from the resampler straight into the
      * encoder, with no canvas (for 512x512, 0.8 MB of fresh pages per call: ~1 ms here). */
     int streamed = direct && opt.format == THUMB_FORMAT_JPEG && !(col && !col_decode);
-    canvas = malloc(streamed ? canvas_stride : canvas_size ? canvas_size : 1);
+    /* JPEG out that only needs a turn (EXIF orientation, what phones upload): the turned rows go
+     * to the encoder one at a time from the resized image, with no canvas either. */
+    int turned = plan.orientation != 1 && !padded && oc == ch && opt.format == THUMB_FORMAT_JPEG;
+    canvas = malloc(streamed ? canvas_stride : turned ? canvas_stride * 16 : canvas_size ? canvas_size : 1);
     if (!canvas) { rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %zu-byte output", canvas_size); goto done; }
     if (!direct) {
-        img = malloc(img_size ? img_size : 1);
+        img = scratch_take(ctx, img_size, &img_cap);
         if (!img) { rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %zu-byte output", img_size); goto done; }
     }
 
@@ -334,8 +364,9 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
     thumb__plan_axis_map(&plan.y, d->scale_num, d->y0, &ay.first, &ay.step);
     rc = tresize_new(&rs, ctx, ch, plan.kernel, &ax, &ay, direct ? canvas : img, direct ? canvas_stride : img_stride);
     if (rc) goto done;
-    if (d->ycc && (!streamed || oc != 3)) {
-        rc = thumb__fail(ctx, THUMB_EINVAL, "internal: YCbCr rows off the streamed JPEG path");
+    int ycc = d->ycc;
+    if (ycc && (padded || oc != 3 || ch != 3 || !(streamed || turned))) {
+        rc = thumb__fail(ctx, THUMB_EINVAL, "internal: YCbCr rows off the JPEG path");
         goto done;
     }
     if (streamed) {
@@ -370,6 +401,19 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
         for (uint32_t y = 0; y < sh; y++) thumb__colour_row(col, base + y * stride, base + y * stride, sw);
     }
 
+    if (turned) {
+        rc = thumb__jpeg_enc_start(&enc, ctx, &opt, plan.canvas_w, plan.canvas_h, oc, sink, 0);
+        if (rc == THUMB_OK && ycc) rc = thumb__jpeg_enc_ycc_input(enc);
+        for (uint32_t y = 0; rc == THUMB_OK && y < plan.canvas_h; y += 16) {
+            uint32_t n = plan.canvas_h - y < 16 ? plan.canvas_h - y : 16;
+            thumb__orient_rows(plan.orientation, img, sw, sh, img_stride, ch, y, n, canvas, canvas_stride);
+            const uint8_t *rows[16];
+            for (uint32_t i = 0; i < n; i++) rows[i] = canvas + i * canvas_stride;
+            rc = thumb__jpeg_enc_rows(enc, rows, n);
+        }
+        if (rc == THUMB_OK) rc = thumb__jpeg_enc_finish(enc);
+        goto done;
+    }
     if (!direct) {
         /* Background first, then the oriented image converted to the output layout. */
         uint8_t bgpix[4];
@@ -385,13 +429,15 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
         thumb__orient_dims(plan.orientation, sw, sh, &ow, &oh);
         uint8_t *oriented = img;
         uint8_t *tmp = NULL;
-        if (plan.orientation != 1) {
+        if (!padded && oc == ch) /* only a turn: straight into the canvas */
+            thumb__orient_copy(plan.orientation, img, sw, sh, img_stride, ch, canvas, canvas_stride);
+        else if (plan.orientation != 1) {
             tmp = malloc(img_size ? img_size : 1);
             if (!tmp) { rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory orienting the output"); goto done; }
             thumb__orient_copy(plan.orientation, img, sw, sh, img_stride, ch, tmp, (size_t)ow * ch);
             oriented = tmp;
         }
-        for (uint32_t y = 0; y < oh; y++)
+        for (uint32_t y = 0; (padded || oc != ch) && y < oh; y++)
             convert_row(oriented + (size_t)y * ow * ch, ch, canvas + (plan.pad_y + y) * canvas_stride + (size_t)plan.pad_x * oc,
                         oc, ow, opt.background);
         free(tmp);
@@ -408,7 +454,7 @@ done:
     thumb__colour_free(col);
     free(colrow);
     if (d) d->ops->destroy(d);
-    free(img);
+    scratch_give(ctx, img, img_cap);
     free(canvas);
     return rc;
 }

@@ -2,6 +2,7 @@
  * The output must be the same bytes as encoding a whole canvas, and a stream sink must see
  * nothing when decoding fails half way (the encoder holds the file until the end). */
 #include "internal.h"
+#include "ref.h"
 #include "tt.h"
 
 #include <math.h>
@@ -30,8 +31,9 @@ static int64_t read_mem(void *user, void *buf, size_t n)
     return (int64_t)k;
 }
 
-/* A 512x512 JPEG back to RGB through the library's decoder (RGB rows, full scale). */
-static uint8_t *decode_rgb(thumb_ctx *ctx, const void *p, size_t n)
+/* A JPEG back to RGB through the library's decoder (RGB rows, full scale); NULL unless it is
+ * w x h. */
+static uint8_t *decode_rgb_wh(thumb_ctx *ctx, const void *p, size_t n, uint32_t w, uint32_t h)
 {
     thumb_options raw;
     thumb_options_init(&raw);
@@ -43,11 +45,11 @@ static uint8_t *decode_rgb(thumb_ctx *ctx, const void *p, size_t n)
         return NULL;
     tdec_request req = {.scale_num = 8, .x0 = 0, .x1 = d->hdr.width, .y0 = 0, .y1 = d->hdr.height};
     int rc = d->ops->start(d, &req);
-    if (rc == THUMB_OK && d->channels == 3 && d->w == 512 && d->h == 512 && !d->ycc && (px = malloc(512 * 512 * 3)))
-        for (uint32_t y = 0; rc == THUMB_OK && y < 512; y++) {
+    if (rc == THUMB_OK && d->channels == 3 && d->w == w && d->h == h && !d->ycc && (px = malloc((size_t)w * h * 3)))
+        for (uint32_t y = 0; rc == THUMB_OK && y < h; y++) {
             const uint8_t *row;
             rc = d->ops->next_row(d, &row);
-            if (rc == THUMB_OK) memcpy(px + (size_t)y * 1536, row, 1536);
+            if (rc == THUMB_OK) memcpy(px + (size_t)y * w * 3, row, (size_t)w * 3);
         }
     d->ops->destroy(d);
     if (rc != THUMB_OK) {
@@ -55,6 +57,49 @@ static uint8_t *decode_rgb(thumb_ctx *ctx, const void *p, size_t n)
         return NULL;
     }
     return px;
+}
+
+/* jpg with an EXIF APP1 segment holding orientation o spliced in after SOI */
+static uint8_t *with_orientation(const uint8_t *jpg, size_t n, int o, size_t *out_n)
+{
+    static const uint8_t tiff[] = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+    size_t seg = 2 + 2 + 6 + sizeof tiff;
+    uint8_t *p = malloc(n + seg);
+    if (!p || n < 2)
+        return free(p), NULL;
+    uint8_t *q = p;
+    memcpy(q, jpg, 2); /* SOI */
+    q += 2;
+    *q++ = 0xFF;
+    *q++ = 0xE1;
+    *q++ = (uint8_t)((seg - 2) >> 8);
+    *q++ = (uint8_t)(seg - 2);
+    memcpy(q, "Exif\0\0", 6);
+    q += 6;
+    memcpy(q, tiff, sizeof tiff);
+    q[19] = (uint8_t)o; /* the SHORT value, big-endian, in the entry's value field */
+    q += sizeof tiff;
+    memcpy(q, jpg + 2, n - 2);
+    *out_n = n + seg;
+    return p;
+}
+
+static uint8_t *decode_rgb(thumb_ctx *ctx, const void *p, size_t n)
+{
+    return decode_rgb_wh(ctx, p, n, 512, 512);
+}
+
+/* PSNR of two w x h RGB images */
+static double psnr_rgb(const uint8_t *a, const uint8_t *b, uint32_t w, uint32_t h, int *maxd)
+{
+    double se = 0;
+    *maxd = 0;
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) {
+        int dlt = a[i] - b[i];
+        se += dlt * dlt;
+        *maxd = abs(dlt) > *maxd ? abs(dlt) : *maxd;
+    }
+    return se > 0 ? 10 * log10(255.0 * 255.0 * (double)w * h * 3 / se) : 99;
 }
 
 int main(void)
@@ -121,14 +166,8 @@ int main(void)
         uint8_t *a = decode_rgb(ctx, jpg, jn), *b = decode_rgb(ctx, yjpg, yn);
         TT_CHECK(a && b, "decode both outputs");
         if (a && b) {
-            double se = 0;
-            int maxd = 0;
-            for (size_t i = 0; i < 512 * 512 * 3; i++) {
-                int dlt = a[i] - b[i];
-                se += dlt * dlt;
-                maxd = abs(dlt) > maxd ? abs(dlt) : maxd;
-            }
-            double psnr = se > 0 ? 10 * log10(255.0 * 255.0 * 512 * 512 * 3 / se) : 99;
+            int maxd;
+            double psnr = psnr_rgb(a, b, 512, 512, &maxd);
             fprintf(stderr, "YCbCr path vs RGB path: PSNR %.2f dB, max difference %d (%zu vs %zu bytes)\n", psnr, maxd,
                     yn, jn);
             TT_CHECK(yn != jn || memcmp(yjpg, jpg, jn) != 0, "the YCbCr path was not taken (same bytes as RGB)");
@@ -191,6 +230,70 @@ int main(void)
         }
         fprintf(stderr, "corpus: %d jobs took the YCbCr path\n", paths);
         TT_CHECK(paths > 20, "only %d corpus jobs took the YCbCr path", paths);
+    }
+
+    /* EXIF-turned photos (what phones upload) take the YCbCr path too: the resized image is
+     * turned in YCbCr and encoded from YCbCr. Against the RGB path, each orientation: the same
+     * picture up to rounding (a wrong turn, or YCbCr read as RGB, is far below the bar). */
+    for (int n = 1; n <= 8; n++) {
+        /* the Landscape_N files carry an ICC profile (colour work: RGB); the avatar has none, so
+         * it gets an EXIF orientation of n here */
+        char rel[64];
+        snprintf(rel, sizeof rel, "the avatar turned by EXIF orientation %d", n);
+        size_t in_n;
+        uint8_t *in = with_orientation(data, len, n, &in_n);
+        TT_CHECK(in != NULL, "%s: out of memory", rel);
+        if (!in)
+            continue;
+        thumb_options q;
+        thumb_options_init(&q);
+        q.width = 160;
+        q.height = 200; /* cover: a crop on either side of a turned picture */
+        void *p0 = NULL, *p1 = NULL;
+        size_t n0 = 0, n1 = 0;
+        ctx->no_ycc = 1;
+        int r0 = thumb_thumbnail_mem(ctx, in, in_n, &q, &p0, &n0);
+        ctx->no_ycc = 0;
+        int r1 = thumb_thumbnail_mem(ctx, in, in_n, &q, &p1, &n1);
+        TT_CHECK(r0 == THUMB_OK && r1 == THUMB_OK, "%s: RGB path %d, YCbCr path %d", rel, r0, r1);
+        if (r0 == THUMB_OK && r1 == THUMB_OK) {
+            TT_CHECK(n0 != n1 || memcmp(p0, p1, n0) != 0, "%s: the YCbCr path was not taken", rel);
+            uint8_t *a = decode_rgb_wh(ctx, p0, n0, 160, 200), *b = decode_rgb_wh(ctx, p1, n1, 160, 200);
+            TT_CHECK(a && b, "%s: decode both outputs (160x200)", rel);
+            if (a && b) {
+                int maxd;
+                double psnr = psnr_rgb(a, b, 160, 200, &maxd);
+                fprintf(stderr, "%s: YCbCr path vs RGB path PSNR %.2f dB, max difference %d\n", rel, psnr, maxd);
+                TT_CHECK(psnr > 40.0, "%s: YCbCr path strays from the RGB path: %.2f dB", rel, psnr);
+                /* both JPEG paths turn rows on their way to the encoder; the PNG path turns a
+                 * whole canvas (test_pipeline checks that one sample by sample): the JPEG must
+                 * be that picture, up to JPEG's loss */
+                thumb_options qp = q;
+                qp.format = THUMB_FORMAT_PNG;
+                void *pp = NULL;
+                size_t pn = 0;
+                ref_img png;
+                TT_CHECK(thumb_thumbnail_mem(ctx, in, in_n, &qp, &pp, &pn) == THUMB_OK &&
+                             ref_decode_png(pp, pn, 0, &png) == 0 && png.w == 160 && png.h == 200,
+                         "%s: PNG output", rel);
+                if (png.px && png.w == 160 && png.h == 200) {
+                    uint8_t *c = malloc(160 * 200 * 3);
+                    for (size_t i = 0; c && i < 160 * 200 * 3; i++)
+                        c[i] = (uint8_t)png.px[i];
+                    double pj = c ? psnr_rgb(c, b, 160, 200, &maxd) : 0;
+                    fprintf(stderr, "%s: JPEG (YCbCr path) vs PNG output PSNR %.2f dB\n", rel, pj);
+                    TT_CHECK(pj > 30.0, "%s: the JPEG is not the PNG's picture: %.2f dB", rel, pj);
+                    free(c);
+                }
+                ref_img_free(&png);
+                thumb_free(pp);
+            }
+            free(a);
+            free(b);
+        }
+        thumb_free(p0);
+        thumb_free(p1);
+        free(in);
     }
 
     /* truncated input: an error, and the write callback never called; an output bigger than
