@@ -485,6 +485,47 @@ static void check_kernels(void)
         }
     }
     TT_CHECK(same == total, "AVX2 IDCTs: %d of %d blocks as scalar", same, total);
+
+    /* The run functions (the AVX2 ones take blocks in pairs): batches of up to 16 blocks, each
+     * with or without AC terms, strided as the decoder lays them out; same samples as the
+     * scalar run and every block left zeroed. */
+    enum { NB = 16, BSTEP = 6 * 80, OSTEP = 8, STRIDE = NB * OSTEP };
+    static int16_t ba[NB * BSTEP], bb[NB * BSTEP];
+    static uint8_t oa[8 * STRIDE], ob[8 * STRIDE];
+    int runs_same = 0, runs = 0, zeroed = 1;
+    for (int i = 0; i < 1200; i++) {
+        int16_t q[64];
+        bool ac[NB * 6];
+        uint32_t n = 1 + tt_rnd() % NB;
+        int s = i % 4;
+        for (int k = 0; k < 64; k++)
+            q[k] = (int16_t)(1 + tt_rnd() % (i % 3 == 0 ? 4 : 60));
+        memset(ba, 0, sizeof ba);
+        for (uint32_t m = 0; m < n; m++) {
+            int px[64];
+            int kind = (int)(tt_rnd() % 4); /* 0: DC only; else a patterned block */
+            for (int k = 0; k < 64; k++)
+                px[k] = kind == 0 ? 90 : kind == 1 ? (int)(tt_rnd() % 256) : ((k % 8 + k / 8 * 3) * 11) & 255;
+            int16_t blk[64];
+            dct_block(px, q, blk);
+            if (kind == 0)
+                memset(blk + 1, 0, 63 * sizeof blk[0]);
+            memcpy(ba + m * BSTEP, blk, sizeof blk);
+            ac[m * 6] = kind != 0;
+        }
+        memcpy(bb, ba, sizeof ba);
+        memset(oa, 7, sizeof oa);
+        memset(ob, 7, sizeof ob);
+        a->run[s](ba, BSTEP, ac, 6, n, q, oa, OSTEP, STRIDE);
+        b->run[s](bb, BSTEP, ac, 6, n, q, ob, OSTEP, STRIDE);
+        runs_same += memcmp(oa, ob, sizeof oa) == 0;
+        runs++;
+        for (size_t k = 0; k < sizeof ba / sizeof ba[0]; k++)
+            if (ba[k] || bb[k])
+                zeroed = 0;
+    }
+    TT_CHECK(runs_same == runs, "AVX2 IDCT runs: %d of %d batches as scalar", runs_same, runs);
+    TT_CHECK(zeroed, "IDCT runs leave their blocks zeroed");
 #endif
 }
 

@@ -65,19 +65,61 @@ AVX2 static inline __attribute__((always_inline)) void idct2_core(const int16_t 
     memcpy(out + stride, (uint8_t *)&px + 2, 2);
 }
 
-AVX2 static inline __attribute__((always_inline)) void idct4_core(const int16_t *in, const __m128i *q, uint8_t *out,
+/* idct2_core for two blocks at once, one per 128-bit lane: the same sums lane by lane (the
+ * columns in two halves, 0-3 and 4-7, instead of one 256-bit row), so the same samples. */
+AVX2 static inline __attribute__((always_inline)) void idct2_pair(const int16_t *a, const int16_t *b,
+                                                                  const __m256i *q2, uint8_t *oa, uint8_t *ob,
                                                                   size_t stride)
 {
-    __m128i d0 = dq16(in, q, 0), d1 = dq16(in, q, 1), d2 = dq16(in, q, 2), d3 = dq16(in, q, 3),
-            d5 = dq16(in, q, 5), d6 = dq16(in, q, 6), d7 = dq16(in, q, 7);
-    __m256i p02 = P(d0, d2), p6 = P(d6, _mm_setzero_si128()), p13 = P(d1, d3), p57 = P(d5, d7);
+#define DQ2(r) _mm256_mullo_epi16(_mm256_loadu2_m128i((const __m128i *)(b + 8 * (r)), (const __m128i *)(a + 8 * (r))), q2[r])
+    __m256i d0 = DQ2(0), d1 = DQ2(1), d3 = DQ2(3), d5 = DQ2(5), d7 = DQ2(7);
+#undef DQ2
+    const __m256i z = _mm256_setzero_si256();
+    /* c * 2^15 from int16 c: (c << 16) >> 1 */
+    __m256i t10l = _mm256_srai_epi32(_mm256_unpacklo_epi16(z, d0), 1);
+    __m256i t10h = _mm256_srai_epi32(_mm256_unpackhi_epi16(z, d0), 1);
+    __m256i t0l = _mm256_add_epi32(MADD(_mm256_unpacklo_epi16(d1, d3), 29692, -10426),
+                                   MADD(_mm256_unpacklo_epi16(d5, d7), 6967, -5906));
+    __m256i t0h = _mm256_add_epi32(MADD(_mm256_unpackhi_epi16(d1, d3), 29692, -10426),
+                                   MADD(_mm256_unpackhi_epi16(d5, d7), 6967, -5906));
+    /* rows 0 and 1 of each block's work array, columns 0-7, saturated to 16 bits */
+    __m256i r0 = _mm256_packs_epi32(DS8(_mm256_add_epi32(t10l, t0l), 13), DS8(_mm256_add_epi32(t10h, t0h), 13));
+    __m256i r1 = _mm256_packs_epi32(DS8(_mm256_sub_epi32(t10l, t0l), 13), DS8(_mm256_sub_epi32(t10h, t0h), 13));
+    const __m256i k = _mm256_setr_epi16(0, 29692, 0, -10426, 0, 6967, 0, -5906, 0, 29692, 0, -10426, 0, 6967, 0,
+                                        -5906);
+    __m256i h = _mm256_hadd_epi32(_mm256_madd_epi16(r0, k), _mm256_madd_epi16(r1, k));
+    h = _mm256_hadd_epi32(h, h); /* per lane: T0 T1 T0 T1 */
+    /* column 0 of rows 0, 1 as int32 * 2^15 */
+    __m256i dc = _mm256_srai_epi32(_mm256_slli_epi32(_mm256_unpacklo_epi32(r0, r1), 16), 1);
+    __m256i pl = DS8(_mm256_add_epi32(dc, h), 20), mi = DS8(_mm256_sub_epi32(dc, h), 20);
+    __m256i v = _mm256_add_epi32(_mm256_unpacklo_epi32(pl, mi), K8(128)); /* r0c0 r0c1 r1c0 r1c1 */
+    v = _mm256_packs_epi32(v, v);
+    v = _mm256_packus_epi16(v, v);
+    uint32_t pa = (uint32_t)_mm256_cvtsi256_si32(v), pb = (uint32_t)_mm256_extract_epi32(v, 4);
+    memcpy(oa, &pa, 2);
+    memcpy(oa + stride, (uint8_t *)&pa + 2, 2);
+    memcpy(ob, &pb, 2);
+    memcpy(ob + stride, (uint8_t *)&pb + 2, 2);
+}
+
+/* jpeg_idct_4x4's first pass on madd pairs of rows (0, 2), (6, 0), (1, 3), (5, 7): work-array
+ * rows 0-3 in 32 bits, descaled */
+AVX2 static inline void idct4_pass1(__m256i p02, __m256i p6, __m256i p13, __m256i p57, __m256i v[4])
+{
     __m256i t10 = _mm256_add_epi32(MADD(p02, 16384, 15137), MADD(p6, -6270, 0));
     __m256i t12 = _mm256_add_epi32(MADD(p02, 16384, -15137), MADD(p6, 6270, 0));
     __m256i o0 = _mm256_add_epi32(MADD(p13, 8697, -17799), MADD(p57, 11893, -1730));
     __m256i o2 = _mm256_add_epi32(MADD(p13, 20995, 7373), MADD(p57, -4926, -4176));
-    __m128i w0 = pack8(DS8(_mm256_add_epi32(t10, o2), 12)), w3 = pack8(DS8(_mm256_sub_epi32(t10, o2), 12));
-    __m128i w1 = pack8(DS8(_mm256_add_epi32(t12, o0), 12)), w2 = pack8(DS8(_mm256_sub_epi32(t12, o0), 12));
-    /* second pass: output column i of a row = sum over j of w[j] * K_i[j] (column 4 unused) */
+    v[0] = DS8(_mm256_add_epi32(t10, o2), 12);
+    v[3] = DS8(_mm256_sub_epi32(t10, o2), 12);
+    v[1] = DS8(_mm256_add_epi32(t12, o0), 12);
+    v[2] = DS8(_mm256_sub_epi32(t12, o0), 12);
+}
+
+/* Its second pass: per 128-bit lane, one work-array row (int16, columns 0-7) -> output columns
+ * 0-3 before the final descale (column i = sum over j of w[j] * K_i[j]; column 4 unused) */
+AVX2 static inline __m256i idct4_pass2(__m256i r)
+{
     const __m256i k0 = _mm256_setr_epi16(16384, 20995, 15137, 7373, 0, -4926, -6270, -4176, 16384, 20995, 15137,
                                          7373, 0, -4926, -6270, -4176);
     const __m256i k1 = _mm256_setr_epi16(16384, 8697, -15137, -17799, 0, 11893, 6270, -1730, 16384, 8697, -15137,
@@ -86,22 +128,56 @@ AVX2 static inline __attribute__((always_inline)) void idct4_core(const int16_t 
                                          17799, 0, -11893, 6270, 1730);
     const __m256i k3 = _mm256_setr_epi16(16384, -20995, 15137, -7373, 0, 4926, -6270, 4176, 16384, -20995, 15137,
                                          -7373, 0, 4926, -6270, 4176);
-    __m256i r01 = _mm256_set_m128i(w1, w0), r23 = _mm256_set_m128i(w3, w2);
-    __m256i x01 = _mm256_hadd_epi32(_mm256_hadd_epi32(_mm256_madd_epi16(r01, k0), _mm256_madd_epi16(r01, k1)),
-                                    _mm256_hadd_epi32(_mm256_madd_epi16(r01, k2), _mm256_madd_epi16(r01, k3)));
-    __m256i x23 = _mm256_hadd_epi32(_mm256_hadd_epi32(_mm256_madd_epi16(r23, k0), _mm256_madd_epi16(r23, k1)),
-                                    _mm256_hadd_epi32(_mm256_madd_epi16(r23, k2), _mm256_madd_epi16(r23, k3)));
+    return _mm256_hadd_epi32(_mm256_hadd_epi32(_mm256_madd_epi16(r, k0), _mm256_madd_epi16(r, k1)),
+                             _mm256_hadd_epi32(_mm256_madd_epi16(r, k2), _mm256_madd_epi16(r, k3)));
+}
+
+AVX2 static inline __attribute__((always_inline)) void idct4_core(const int16_t *in, const __m128i *q, uint8_t *out,
+                                                                  size_t stride)
+{
+    __m128i d0 = dq16(in, q, 0), d1 = dq16(in, q, 1), d2 = dq16(in, q, 2), d3 = dq16(in, q, 3),
+            d5 = dq16(in, q, 5), d6 = dq16(in, q, 6), d7 = dq16(in, q, 7);
+    __m256i v[4];
+    idct4_pass1(P(d0, d2), P(d6, _mm_setzero_si128()), P(d1, d3), P(d5, d7), v);
     /* x01: row 0 columns 0-3 | row 1 columns 0-3 */
+    __m256i x01 = idct4_pass2(_mm256_set_m128i(pack8(v[1]), pack8(v[0])));
+    __m256i x23 = idct4_pass2(_mm256_set_m128i(pack8(v[3]), pack8(v[2])));
     x01 = _mm256_add_epi32(DS8(x01, 19), K8(128));
     x23 = _mm256_add_epi32(DS8(x23, 19), K8(128));
     __m256i p = _mm256_packs_epi32(x01, x23); /* r0 | r2 || r1 | r3 */
-    __m128i v = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)); /* r0 r2 r1 r3 */
+    __m128i o = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)); /* r0 r2 r1 r3 */
     uint32_t r[4];
-    _mm_storeu_si128((__m128i *)r, v);
+    _mm_storeu_si128((__m128i *)r, o);
     memcpy(out, &r[0], 4);
     memcpy(out + stride, &r[2], 4);
     memcpy(out + 2 * stride, &r[1], 4);
     memcpy(out + 3 * stride, &r[3], 4);
+}
+
+/* idct4_core for two blocks at once, one per 128-bit lane (columns in halves 0-3 and 4-7) */
+AVX2 static inline __attribute__((always_inline)) void idct4_pair(const int16_t *a, const int16_t *b,
+                                                                  const __m256i *q2, uint8_t *oa, uint8_t *ob,
+                                                                  size_t stride)
+{
+#define DQ2(r) _mm256_mullo_epi16(_mm256_loadu2_m128i((const __m128i *)(b + 8 * (r)), (const __m128i *)(a + 8 * (r))), q2[r])
+    __m256i d0 = DQ2(0), d1 = DQ2(1), d2 = DQ2(2), d3 = DQ2(3), d5 = DQ2(5), d6 = DQ2(6), d7 = DQ2(7);
+#undef DQ2
+    const __m256i z = _mm256_setzero_si256();
+    __m256i lo[4], hi[4], x[4];
+    idct4_pass1(_mm256_unpacklo_epi16(d0, d2), _mm256_unpacklo_epi16(d6, z), _mm256_unpacklo_epi16(d1, d3),
+                _mm256_unpacklo_epi16(d5, d7), lo);
+    idct4_pass1(_mm256_unpackhi_epi16(d0, d2), _mm256_unpackhi_epi16(d6, z), _mm256_unpackhi_epi16(d1, d3),
+                _mm256_unpackhi_epi16(d5, d7), hi);
+    for (int r = 0; r < 4; r++) /* per lane: row r of the work array (saturated), then of the output */
+        x[r] = _mm256_add_epi32(DS8(idct4_pass2(_mm256_packs_epi32(lo[r], hi[r])), 19), K8(128));
+    /* per lane: rows 0, 1, 2, 3 of the block, 4 bytes each */
+    __m256i v = _mm256_packus_epi16(_mm256_packs_epi32(x[0], x[1]), _mm256_packs_epi32(x[2], x[3]));
+    uint32_t r[8];
+    _mm256_storeu_si256((__m256i *)(void *)r, v);
+    for (int i = 0; i < 4; i++) {
+        memcpy(oa + (size_t)i * stride, &r[i], 4);
+        memcpy(ob + (size_t)i * stride, &r[4 + i], 4);
+    }
 }
 
 /* One islow pass (jidctint.c), 8 columns at once from 8 int16 rows; the 8 outputs before the
@@ -176,17 +252,50 @@ AVX2 static inline void zero_block(int16_t *blk)
 }
 
 /* One block (the tests compare these with the scalar ones) and the run over a batch */
-#define KERNELS(S)                                                                                             \
+#define ONE_BLOCK(S)                                                                                           \
     AVX2 static void idct##S##_avx2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)           \
     {                                                                                                          \
         __m128i qr[8];                                                                                         \
         load_q(q, qr);                                                                                         \
         idct##S##_core(in, qr, out, stride);                                                                   \
-    }                                                                                                          \
+    }
+#define KERNELS(S)                                                                                             \
+    ONE_BLOCK(S)                                                                                               \
     JD_IDCT_RUN(AVX2, run##S##_avx2, S, __m128i qr[8]; load_q(q, qr), idct##S##_core(blk, qr, out, stride),    \
                 zero_block(blk))
-KERNELS(2)
-KERNELS(4)
+/* The 2x2 and 4x4 runs take blocks two at a time when both have more than their DC */
+#define PAIR_RUN(S)                                                                                            \
+    ONE_BLOCK(S)                                                                                               \
+    AVX2 static void run##S##_avx2(int16_t *blk, size_t bstep, const bool *ac, size_t astep, uint32_t n,        \
+                                   const int16_t *q, uint8_t *out, size_t ostep, size_t stride)                 \
+    {                                                                                                          \
+        __m128i qr[8];                                                                                         \
+        __m256i q2[8];                                                                                         \
+        load_q(q, qr);                                                                                         \
+        for (int r = 0; r < 8; r++)                                                                            \
+            q2[r] = _mm256_broadcastsi128_si256(qr[r]);                                                        \
+        for (uint32_t i = 0; i < n;) {                                                                         \
+            uint32_t step = 1;                                                                                 \
+            if (i + 1 < n && ac[0] && ac[astep]) {                                                             \
+                idct##S##_pair(blk, blk + bstep, q2, out, out + ostep, stride);                                \
+                zero_block(blk);                                                                               \
+                zero_block(blk + bstep);                                                                       \
+                step = 2;                                                                                      \
+            } else if (*ac) {                                                                                  \
+                idct##S##_core(blk, qr, out, stride);                                                          \
+                zero_block(blk);                                                                               \
+            } else {                                                                                           \
+                jd_fill_block(out, stride, (S), jd_dc_only(blk, q, (S)));                                      \
+                blk[0] = 0;                                                                                    \
+            }                                                                                                  \
+            i += step;                                                                                         \
+            blk += step * bstep;                                                                               \
+            ac += step * astep;                                                                                \
+            out += step * ostep;                                                                               \
+        }                                                                                                      \
+    }
+PAIR_RUN(2)
+PAIR_RUN(4)
 KERNELS(8)
 JD_IDCT_RUN(AVX2, run1_avx2, 1, (void)0, out[0] = jd_dc_only(blk, q, 1), zero_block(blk))
 

@@ -471,27 +471,46 @@ def test_progress_bar_on_tty(tmp):
     check(re.search(r"3 done, 0 failed", text), "no summary on a TTY: %r" % text)
 
 
-def _interrupt_batch(tmp, tag, second_after, size):
+def _interrupt_batch(tmp, tag, second_after, size, hold_first=False):
+    """A 2-worker batch of 200 avatars, SIGINT once work is under way and, second_after seconds
+    later, again. hold_first: the first input is a FIFO that gets the first 60 KB of the photo
+    and is then held open, so its job stays in flight (blocked reading) for as long as the test
+    wants: the second signal meets a job in progress on any machine, however fast the others go."""
     links = os.path.join(tmp, "links_" + tag)
     os.mkdir(links)
     n = 200
+    photo = corpus("photos/2569067123_aca715a2ee_o.jpg")
+    held = None
     for k in range(n):
-        os.symlink(corpus("photos/2569067123_aca715a2ee_o.jpg"), os.path.join(links, "p%03d.jpg" % k))
+        path = os.path.join(links, "p%03d.jpg" % k)
+        if hold_first and k == 0:
+            os.mkfifo(path)
+            held = os.open(path, os.O_RDWR)  # Linux: never blocks, and the reader never sees EOF
+            with open(photo, "rb") as f:
+                os.write(held, f.read(60000))
+        else:
+            os.symlink(photo, path)
     inputs = sorted(os.path.join(links, x) for x in os.listdir(links))
     out_dir = os.path.join(tmp, "sig_" + tag)
-    p = subprocess.Popen([THUMB] + inputs + ["-o", out_dir, "-s", str(size), "-j", "2"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 60
-    while time.time() < deadline:  # interrupt once work is under way
-        if os.path.isdir(out_dir) and any(not x.startswith(".") for x in os.listdir(out_dir)):
-            break
-        time.sleep(0.01)
-    time.sleep(0.05)
-    p.send_signal(signal.SIGINT)
-    if second_after is not None:
-        time.sleep(second_after)
+    try:
+        p = subprocess.Popen([THUMB] + inputs + ["-o", out_dir, "-s", str(size), "-j", "2"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 60
+        while time.time() < deadline:  # interrupt once work is under way
+            if os.path.isdir(out_dir) and any(not x.startswith(".") for x in os.listdir(out_dir)):
+                break
+            time.sleep(0.01)
+        time.sleep(0.05)
         p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=120)
+        if second_after is not None:
+            time.sleep(second_after)
+            if hold_first:
+                check(p.poll() is None, "the batch ended while a job was still reading its input")
+            p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+    finally:
+        if held is not None:
+            os.close(held)
     err = err.decode("utf-8", "replace")
     check(p.returncode == -signal.SIGINT, "interrupted batch should die by SIGINT, got %d" % p.returncode)
     done = listing(out_dir)
@@ -511,12 +530,12 @@ def test_sigint_finishes_in_flight_jobs(tmp):
 
 
 def test_second_sigint_aborts_without_partial_files(tmp):
-    # Big outputs keep the jobs in flight long enough for the second signal to cut them short:
-    # then there is no summary, and still nothing partial or hidden in the directory. 3000x3000
-    # (an enlargement: full-scale decode, about 0.3 s a job here): at 1500x1500 the faster encoder
-    # let both in-flight jobs finish inside the 20 ms between the signals, and the batch ended
-    # with its summary before the second one came.
-    err = _interrupt_batch(tmp, "two", 0.02, 3000)
+    # The first input's job is held in flight (a FIFO left open after part of a photo), so the
+    # first SIGINT leaves the batch waiting on it and only the second can end it: at once, with
+    # no summary, and nothing partial or hidden left in the directory. (Timing it with big
+    # outputs instead was a race: with a faster decoder both in-flight jobs could finish inside
+    # the 20 ms between the signals, and the batch ended with its summary.)
+    err = _interrupt_batch(tmp, "two", 0.3, 300, hold_first=True)
     check("not started" not in err, "the second SIGINT did not abort at once: %r" % err)
 
 
