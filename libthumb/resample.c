@@ -17,6 +17,11 @@ typedef struct tr_axis_w {
     uint32_t maxn;
     int16_t *vw;       /* hpass_u8's vector layout (tr_htab), 3-channel fast path only */
     uint32_t groups;
+    bool v1done;       /* the one-channel layout (tr_htab) was tried: built, or does not fit */
+    int32_t *v1base;
+    uint8_t *v1ctl;
+    int16_t *v1w;
+    uint32_t v1pairs;
 } tr_axis_w;
 
 /* A weight table kept in the context, with what it was built from. */
@@ -101,6 +106,18 @@ static double kernel_eval(int kernel, double x)
     }
 }
 
+/* The one-channel layout's arrays (build_v1) */
+static void v1_free(tr_axis_w *a)
+{
+    free(a->v1base);
+    free(a->v1ctl);
+    free(a->v1w);
+    a->v1base = NULL;
+    a->v1ctl = NULL;
+    a->v1w = NULL;
+    a->v1pairs = 0;
+}
+
 /* Leaves the axis empty: axis_build frees on its own failure paths, and tresize_free then
  * frees the same axis again. */
 static void axis_free(tr_axis_w *a)
@@ -109,10 +126,12 @@ static void axis_free(tr_axis_w *a)
     free(a->n);
     free(a->w);
     free(a->vw);
+    v1_free(a);
     a->start = NULL;
     a->n = NULL;
     a->w = NULL;
     a->vw = NULL;
+    a->v1done = false;
 }
 
 /* Taps of output i: the kernel (stretched by step when shrinking) centred on c = first + i*step,
@@ -240,6 +259,53 @@ static int build_vw(thumb_ctx *ctx, tr_axis_w *a, uint32_t out_w)
                 v[2 * k] = wi[t];
         }
     }
+    return THUMB_OK;
+}
+
+/* hpass_u8's one-channel layout (see tr_htab). Leaves v1pairs 0 when some output's taps do
+ * not fit the 16 bytes its lane loads (big shrinks): the kernels then take the general loop. */
+static int build_v1(thumb_ctx *ctx, tr_axis_w *a, uint32_t out_w)
+{
+    a->v1done = true;
+    const uint32_t P = (a->maxn + 1) / 2, B = (out_w + 7) / 8;
+    if (out_w == 0 || P == 0 || P > 8)
+        return THUMB_OK;
+    for (uint32_t i = 0; i < out_w; i++) {
+        uint32_t lane0 = i / 4 * 4;
+        int64_t d = (int64_t)a->start[i] - a->start[lane0];
+        if (d < 0 || d + a->n[i] > 16)
+            return THUMB_OK;
+    }
+    size_t nb = (size_t)B * P;
+    a->v1base = calloc((size_t)B * 2, sizeof *a->v1base);
+    a->v1ctl = calloc(nb, 32);
+    a->v1w = calloc(nb * 16, sizeof *a->v1w);
+    if (!a->v1base || !a->v1ctl || !a->v1w) {
+        v1_free(a);
+        return thumb__fail(ctx, THUMB_ENOMEM, "resample: out of memory for weights");
+    }
+    for (uint32_t b = 0; b < B; b++)
+        for (uint32_t l = 0; l < 2; l++) {
+            uint32_t i0 = 8 * b + 4 * l;
+            int32_t base = a->start[i0 < out_w ? i0 : out_w - 1];
+            a->v1base[2 * b + l] = base;
+            for (uint32_t j = 0; j < 4; j++) {
+                uint32_t i = i0 + j;
+                const int16_t *wi = a->w + (size_t)(i < out_w ? i : 0) * a->wstride;
+                uint32_t n = i < out_w ? a->n[i] : 0, d = i < out_w ? (uint32_t)(a->start[i] - base) : 0;
+                for (uint32_t p = 0; p < P; p++) {
+                    uint8_t *c = a->v1ctl + ((size_t)b * P + p) * 32 + l * 16 + j * 4;
+                    int16_t *w = a->v1w + ((size_t)b * P + p) * 16 + l * 8 + j * 2;
+                    for (uint32_t k = 0; k < 2; k++) {
+                        uint32_t t = 2 * p + k;
+                        c[2 * k] = (uint8_t)(t < n ? d + t : 0);
+                        c[2 * k + 1] = 0x80; /* high byte 0: the sample as int16 */
+                        w[k] = t < n ? wi[t] : 0;
+                    }
+                }
+            }
+        }
+    a->v1pairs = P;
     return THUMB_OK;
 }
 
@@ -399,7 +465,13 @@ int tresize_new_with(tresize **out_r, thumb_ctx *ctx, int channels, int kernel,
         tresize_free(r);
         return rc;
     }
-    r->htab = (tr_htab){r->xw.start, r->xw.n, r->xw.w, r->xw.wstride, r->xw.vw, r->xw.groups};
+    if (r->fast && r->ch == 1 && !r->xw.v1done && (rc = build_v1(ctx, &r->xw, r->out_w))) {
+        r->error = rc;
+        tresize_free(r);
+        return rc;
+    }
+    r->htab = (tr_htab){r->xw.start, r->xw.n,      r->xw.w,      r->xw.wstride, r->xw.vw,
+                        r->xw.groups, r->xw.v1base, r->xw.v1ctl, r->xw.v1w,     r->xw.v1pairs};
 
     /* Ring bookkeeping; see the comment on struct fields. */
     r->yemit = malloc(r->out_h * sizeof *r->yemit);

@@ -285,8 +285,43 @@ hpass_rgb(const uint8_t *in, int16_t *out, size_t out_w, const tr_htab *h, const
     }
 }
 
+/* One channel, 8 outputs per step (one int32 lane each): each 128-bit lane loads the 16 input
+ * bytes its 4 outputs read, a pshufb per tap pair lays out each output's two samples as int16,
+ * a madd weighs them. P is a constant for the common tap counts so the pair loop unrolls. Writes
+ * out_w rounded up to 8 (the ring rows have the room). */
+static AVX2 inline __attribute__((always_inline)) void hpass_grey(const uint8_t *in, int16_t *out, size_t out_w,
+                                                                  const tr_htab *h, const uint32_t P)
+{
+    const __m256i zero = _mm256_setzero_si256(), vmax = _mm256_set1_epi16(TR_VMAX);
+    const uint8_t *ctl = h->v1ctl;
+    const int16_t *w = h->v1w;
+    for (size_t b = 0; b < (out_w + 7) / 8; b++, ctl += (size_t)P * 32, w += (size_t)P * 16) {
+        __m256i v = _mm256_loadu2_m128i((const __m128i *)(in + h->v1base[2 * b + 1]),
+                                        (const __m128i *)(in + h->v1base[2 * b]));
+        __m256i acc = _mm256_set1_epi32(64);
+        for (uint32_t p = 0; p < P; p++)
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(
+                _mm256_shuffle_epi8(v, _mm256_loadu_si256((const __m256i *)(ctl + 32 * p))),
+                _mm256_loadu_si256((const __m256i *)(w + 16 * p))));
+        acc = _mm256_srai_epi32(acc, 7);
+        __m256i s = _mm256_permute4x64_epi64(_mm256_packs_epi32(acc, acc), 0x08); /* outputs 0-7 */
+        s = _mm256_min_epi16(_mm256_max_epi16(s, zero), vmax);
+        _mm_storeu_si128((__m128i *)(out + 8 * b), _mm256_castsi256_si128(s));
+    }
+}
+
 static AVX2 void hpass_u8_avx2(const uint8_t *in, int16_t *out, size_t out_w, const tr_htab *h, int ch)
 {
+    if (ch == 1 && h->v1pairs) {
+        switch (h->v1pairs) { /* taps: 4 (enlarging), 7-8 (shrinking to about 1/1.3) */
+        case 2: hpass_grey(in, out, out_w, h, 2); break;
+        case 3: hpass_grey(in, out, out_w, h, 3); break;
+        case 4: hpass_grey(in, out, out_w, h, 4); break;
+        case 5: hpass_grey(in, out, out_w, h, 5); break;
+        default: hpass_grey(in, out, out_w, h, h->v1pairs); break;
+        }
+        return;
+    }
     if (ch == 3) {
         switch (h->groups) { /* up to 8 taps: shrinks to about 1/1.3; 12: to about 1/1.9 */
         case 1: hpass_rgb(in, out, out_w, h, 1); break;

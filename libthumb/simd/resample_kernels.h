@@ -26,6 +26,11 @@
  * 16 int16 - taps (4g, 4g+1) then (4g+2, 4g+3) - whose 128-bit lane l holds the tap pair of
  * pixel 2q+l four times: vw[(((q * groups + g) * 2 + h) * 2 + l) * 8 + 2k + j] = w(2q+l, 4g+2h+j).
  * It covers out_w rounded up to a multiple of 4 (zero weights, start 0, past out_w). */
+/* v1: the one-channel layout. Outputs in blocks of 8, lane l of a block holding outputs
+ * 8b+4l .. 8b+4l+3, each reading the 16 input bytes from v1base[2b+l]; per tap pair p, a
+ * pshufb control (v1ctl, 32 bytes: per output 4 bytes, taps 2p and 2p+1 of it as int16) and the
+ * weights as madd pairs (v1w, 16 int16). Built only when every output's taps fit its lane's 16
+ * bytes (v1pairs 0 otherwise); it covers out_w rounded up to 8 (zero weights past out_w). */
 typedef struct tr_htab {
     const int32_t *start;
     const uint16_t *n;
@@ -33,6 +38,10 @@ typedef struct tr_htab {
     size_t wstride;
     const int16_t *vw;
     uint32_t groups;       /* ceil(max taps / 4) */
+    const int32_t *v1base;
+    const uint8_t *v1ctl;
+    const int16_t *v1w;
+    uint32_t v1pairs;      /* ceil(max taps / 2), 0: no one-channel layout */
 } tr_htab;
 
 typedef struct tr_kernels {
