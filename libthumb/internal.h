@@ -18,12 +18,13 @@ struct thumb_ctx {
     int colour_stage;   /* test/bench hook, 0 = the library's choice; else 1 + THUMB_COLOUR_STAGE_* */
     int no_ycc;         /* test/bench hook: never resize in YCbCr (always decode to RGB) */
     int no_jdfast;      /* test/bench hook: libjpeg decodes every JPEG (no jdfast.h) */
+    int no_half_chroma; /* test/bench hook: 4:2:0 chroma resized at the luma's size, as before */
     /* The last colour decision, kept for the next image with the same profile (uploads from
      * one camera or phone share it): skips parsing, sRGB checks and building the transform. */
     struct tcolour *colour_cache; /* NULL with colour_cached set: "no transform needed" */
     uint64_t colour_key;
     int colour_cached;
-    /* The resampler's last two weight tables (thumbnails of one size from one camera share
+    /* The resampler's last six weight tables (thumbnails of one size from one camera share
      * them): handed back by tresize_free, taken again by tresize_new. Only contexts made by
      * thumb_ctx_new cache (cache_weights); thumb_ctx_free releases them. */
     int cache_weights;
@@ -129,7 +130,15 @@ typedef struct tdec_request {
     uint32_t y0, y1;            /* wanted rows [y0, y1) */
     int raw_cmyk;               /* CMYK JPEG: give 4-channel CMYK rows (0 = no ink) instead of RGB */
     int ycc;                    /* YCbCr JPEG: YCbCr rows are welcome (skips libjpeg's colour conversion) */
+    int half_chroma;            /* with ycc, 4:2:0: planes with the chroma at its own size are welcome */
 } tdec_request;
+
+/* A half-chroma decode's rows (tdec.planar): luma rows of the window from x0, chroma rows of
+ * the chroma window [x0/2, (x0+w+1)/2) x [y0/2, (y0+h+1)/2); either count may be 0. */
+typedef struct tplanes {
+    const uint8_t *y[16], *cb[8], *cr[8];
+    int ny, nc;
+} tplanes;
 
 typedef struct tdec tdec;
 typedef struct tdec_ops {
@@ -141,6 +150,8 @@ typedef struct tdec_ops {
      * next call. Rows come top to bottom, exactly d->h of them. */
     int (*next_row)(tdec *d, const uint8_t **row);
     void (*destroy)(tdec *d);
+    /* With d->planar instead of next_row: the next rows of both windows, top to bottom. */
+    int (*next_planes)(tdec *d, tplanes *p);
 } tdec_ops;
 
 struct tdec {
@@ -155,6 +166,7 @@ struct tdec {
     uint32_t x0, y0, w, h;
     int channels;
     int ycc;                    /* the rows are YCbCr (req->ycc was taken up) */
+    int planar;                 /* req->half_chroma was taken up: next_planes, not next_row */
 };
 
 /* Open a decoder and read the header (and the metadata before the image data).
@@ -178,6 +190,10 @@ THUMB_HIDDEN int thumb__jpeg_enc_rows(jenc *e, const uint8_t *const *rows, uint3
 /* Before any row: the rows will be YCbCr (3 channels). Only for the optimised baseline
  * encoder (optimize_coding, not progressive); THUMB_EINVAL otherwise. */
 THUMB_HIDDEN int thumb__jpeg_enc_ycc_input(jenc *e);
+/* After thumb__jpeg_enc_ycc_input, instead of rows: one 16-row strip (fewer only at the bottom)
+ * as 4:2:0 planes, ny luma rows of w samples and (ny + 1) / 2 rows of (w + 1) / 2 Cb and Cr. */
+THUMB_HIDDEN int thumb__jpeg_enc_strip420(jenc *e, const uint8_t *const *y, uint32_t ny, const uint8_t *const *cb,
+                                          const uint8_t *const *cr, uint32_t nc);
 THUMB_HIDDEN int thumb__jpeg_enc_finish(jenc *e);
 THUMB_HIDDEN void thumb__jpeg_enc_free(jenc *e);
 THUMB_HIDDEN int thumb__png_encode(thumb_ctx *ctx, const thumb_options *opt, const uint8_t *pixels,

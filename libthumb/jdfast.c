@@ -62,6 +62,8 @@ struct jdfast {
     uint32_t imcu_rows;             /* output rows per MCU row */
     uint32_t x0, x1, y0, y1;
     bool ycc;
+    bool half;                      /* chroma at its own resolution (thumb__jdfast_start_half) */
+    uint32_t cx0, cx1, cy0, cy1;    /* the chroma window then */
 
     /* planes: ncomp x imcu_rows x plane_w */
     uint8_t *planes;
@@ -904,8 +906,8 @@ bool thumb__jdfast_usable(j_decompress_ptr c)
     return true;
 }
 
-int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1, uint32_t y0,
-                        uint32_t y1, bool ycc, unsigned features, jdfast_warn_fn warnf, void *user)
+static int start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1, uint32_t y0, uint32_t y1,
+                 bool ycc, bool half, unsigned features, jdfast_warn_fn warnf, void *user)
 {
     *out = NULL;
     if (!thumb__jdfast_usable(c) || x0 >= x1 || x1 > c->output_width || y0 >= y1 || y1 > c->output_height)
@@ -923,6 +925,15 @@ int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32
     f->y0 = y0;
     f->y1 = y1;
     f->ycc = ycc && f->ncomp == 3;
+    f->half = half;
+    if (half && (f->ncomp != 3 || c->max_h_samp_factor != 2 || c->max_v_samp_factor != 2)) {
+        free(f);
+        return thumb__fail(ctx, THUMB_EINVAL, "jpeg: half-resolution chroma needs a 4:2:0 file");
+    }
+    f->cx0 = x0 / 2;
+    f->cx1 = (x1 + 1) / 2;
+    f->cy0 = y0 / 2;
+    f->cy1 = (y1 + 1) / 2;
     f->kern = thumb__jf_kernels(features);
     const jd_idct *idct = &thumb__jd_idct_scalar;
     f->decode_row = decode_mcu_row;
@@ -951,9 +962,15 @@ int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32
         cp->h = f->ncomp == 3 ? ci->h_samp_factor : 1;
         cp->v = f->ncomp == 3 ? ci->v_samp_factor : 1;
         cp->s = ci->DCT_scaled_size;
+        uint32_t wx0 = x0, wx1 = x1;
+        if (half && cp->index > 0) { /* chroma blocks give as many samples as luma blocks */
+            cp->s = (int)smin;
+            wx0 = f->cx0;
+            wx1 = f->cx1;
+        }
         cp->run = idct->run[cp->s == 1 ? 0 : cp->s == 2 ? 1 : cp->s == 4 ? 2 : 3];
-        cp->bx_lo = x0 / (uint32_t)cp->s;
-        cp->bx_hi = (x1 - 1) / (uint32_t)cp->s;
+        cp->bx_lo = wx0 / (uint32_t)cp->s;
+        cp->bx_hi = (wx1 - 1) / (uint32_t)cp->s;
         const JQUANT_TBL *qt = c->quant_tbl_ptrs[ci->quant_tbl_no];
         for (int k = 0; k < 64; k++)
             cp->q[k] = (int16_t)qt->quantval[k];
@@ -997,6 +1014,18 @@ int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32
     return THUMB_OK;
 }
 
+int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1, uint32_t y0,
+                        uint32_t y1, bool ycc, unsigned features, jdfast_warn_fn warnf, void *user)
+{
+    return start(out, ctx, c, x0, x1, y0, y1, ycc, false, features, warnf, user);
+}
+
+int thumb__jdfast_start_half(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1, uint32_t y0,
+                             uint32_t y1, unsigned features, jdfast_warn_fn warnf, void *user)
+{
+    return start(out, ctx, c, x0, x1, y0, y1, true, true, features, warnf, user);
+}
+
 void thumb__jdfast_coef_hook(jdfast *f, jdfast_coef_fn fn, void *user)
 {
     f->coef_hook = fn;
@@ -1020,11 +1049,44 @@ void thumb__jdfast_free(jdfast *f)
 
 /* ---------------------------------------------------------------- rows */
 
+int thumb__jdfast_planes(jdfast *f, jdfast_planes *out)
+{
+    out->ny = out->nc = 0;
+    if (f->code != THUMB_OK)
+        return f->code;
+    if (!f->half)
+        return fail(f, THUMB_EINVAL, "jpeg: %s", "planes of a decode without half-resolution chroma");
+    uint32_t cs = f->imcu_rows / 2; /* chroma rows per MCU row */
+    size_t ps = (size_t)f->imcu_rows * f->plane_w;
+    for (;;) {
+        uint32_t top = f->mcu_row * f->imcu_rows, bottom = top + f->imcu_rows;
+        uint32_t ctop = f->mcu_row * cs, cbottom = ctop + cs;
+        if ((top >= f->y1 && ctop >= f->cy1) || f->mcu_row >= f->mcuy)
+            return fail(f, THUMB_EINVAL, "jpeg: %s", "no more rows");
+        bool want = (bottom > f->y0 && top < f->y1) || (cbottom > f->cy0 && ctop < f->cy1);
+        int rc = f->decode_row(f, want);
+        if (rc != THUMB_OK)
+            return rc;
+        if (!want)
+            continue;
+        for (uint32_t y = top > f->y0 ? top : f->y0; y < bottom && y < f->y1; y++)
+            out->y[out->ny++] = f->planes + (size_t)(y - top) * f->plane_w + f->x0;
+        for (uint32_t y = ctop > f->cy0 ? ctop : f->cy0; y < cbottom && y < f->cy1; y++) {
+            const uint8_t *p = f->planes + (size_t)(y - ctop) * f->plane_w + f->cx0;
+            out->cb[out->nc] = p + ps;
+            out->cr[out->nc++] = p + 2 * ps;
+        }
+        return THUMB_OK;
+    }
+}
+
 int thumb__jdfast_rows(jdfast *f, const uint8_t **rows, int *n)
 {
     *n = 0;
     if (f->code != THUMB_OK)
         return f->code;
+    if (f->half)
+        return fail(f, THUMB_EINVAL, "jpeg: %s", "rows of a half-resolution chroma decode");
     for (;;) {
         uint32_t top = f->mcu_row * f->imcu_rows, bottom = top + f->imcu_rows;
         if (top >= f->y1 || f->mcu_row >= f->mcuy)

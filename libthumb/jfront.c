@@ -186,6 +186,7 @@ struct jf_enc {
     const jf_kernels *k;
     int ncomp;
     bool ycc;                    /* rows are YCbCr already */
+    bool pre420;                 /* this strip's chroma came reduced (thumb__jf_enc_strip420) */
     int f;                       /* luma sampling factor: 2 for 4:2:0, else 1 */
     uint32_t w, h;
     uint32_t mcus_x;             /* MCUs across */
@@ -286,7 +287,9 @@ static void strip_code(jf_enc *f, uint32_t real_rows)
     for (int ci = 0; ci < f->ncomp; ci++) {
         const uint8_t *p = f->plane[ci];
         size_t stride = f->wpad;
-        if (ci > 0 && f->f == 2) {
+        if (ci > 0 && f->f == 2 && f->pre420) {
+            stride = f->wpad; /* rows 0-7 of the plane hold the reduced strip */
+        } else if (ci > 0 && f->f == 2) {
             /* At the bottom libjpeg pads the reduced rows (jcprepct.c): pairs up to the last
              * image row (an odd one paired with itself), then the last reduced row repeated. */
             size_t n = f->wpad / 2;
@@ -331,6 +334,34 @@ static void strip_code(jf_enc *f, uint32_t real_rows)
     }
     f->strip_no++;
     f->rows_in = 0;
+}
+
+/* n rows (1..max) of w samples into plane rows of wpad, the last sample repeated to wpad and
+ * the last row repeated to max rows (as libjpeg pads the edges) */
+static void put_rows(uint8_t *plane, size_t stride, const uint8_t *const *rows, uint32_t n, uint32_t max, uint32_t w,
+                     uint32_t wpad)
+{
+    for (uint32_t i = 0; i < max; i++) {
+        uint8_t *r = plane + (size_t)i * stride;
+        memcpy(r, rows[i < n ? i : n - 1], w);
+        memset(r + w, r[w - 1], wpad - w);
+    }
+}
+
+int thumb__jf_enc_strip420(jf_enc *f, const uint8_t *const *y, uint32_t ny, const uint8_t *const *cb,
+                           const uint8_t *const *cr, uint32_t nc)
+{
+    uint32_t cw = (f->w + 1) / 2;
+    if (f->ncomp != 3 || f->f != 2 || f->rows_in != 0 || ny == 0 || ny > 16 || nc == 0 || nc > 8 ||
+        nc != (ny + 1) / 2)
+        return THUMB_EINVAL;
+    put_rows(f->plane[0], f->wpad, y, ny, 16, f->w, f->wpad);
+    put_rows(f->plane[1], f->wpad, cb, nc, 8, cw, f->wpad / 2);
+    put_rows(f->plane[2], f->wpad, cr, nc, 8, cw, f->wpad / 2);
+    f->pre420 = true;
+    strip_code(f, ny);
+    f->pre420 = false;
+    return THUMB_OK;
 }
 
 void thumb__jf_enc_ycc_input(jf_enc *f)

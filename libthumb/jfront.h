@@ -112,6 +112,11 @@ typedef struct jf_enc jf_enc;
 THUMB_HIDDEN int thumb__jf_enc_new(jf_enc **out, struct jpeg_compress_struct *c, uint32_t w, uint32_t h,
                                    int channels, unsigned features);
 THUMB_HIDDEN void thumb__jf_enc_rows(jf_enc *f, const uint8_t *const *rows, uint32_t n);
+/* 4:2:0 with the chroma already at its size: one whole strip (16 luma rows, fewer only at the
+ * bottom) as planes, ny luma rows of w samples and nc = (ny + 1) / 2 rows of (w + 1) / 2 of Cb
+ * and of Cr; instead of rows, not mixed with them mid-strip. THUMB_EINVAL otherwise. */
+THUMB_HIDDEN int thumb__jf_enc_strip420(jf_enc *f, const uint8_t *const *y, uint32_t ny, const uint8_t *const *cb,
+                                        const uint8_t *const *cr, uint32_t nc);
 /* Rows are YCbCr already (3 channels): no colour conversion, only the split into planes. */
 THUMB_HIDDEN void thumb__jf_enc_ycc_input(jf_enc *f);
 THUMB_HIDDEN void thumb__jf_enc_finish(jf_enc *f, struct jpeg_compress_struct *c);

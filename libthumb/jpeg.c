@@ -682,15 +682,19 @@ static int fast_start(jdec *d, const tdec_request *req)
     tdec *t = &d->pub;
     j_decompress_ptr c = &d->cinfo;
     bool ycc = req->ycc && c->num_components == 3;
+    bool half = ycc && req->half_chroma && c->max_h_samp_factor == 2 && c->max_v_samp_factor == 2;
     d->quiet_eof = true;
-    int rc = thumb__jdfast_start(&d->fast, t->ctx, c, req->x0, req->x1, req->y0, req->y1, ycc,
-                                  thumb__cpu_features(), fast_warn, d);
+    int rc = half ? thumb__jdfast_start_half(&d->fast, t->ctx, c, req->x0, req->x1, req->y0, req->y1,
+                                             thumb__cpu_features(), fast_warn, d)
+                  : thumb__jdfast_start(&d->fast, t->ctx, c, req->x0, req->x1, req->y0, req->y1, ycc,
+                                        thumb__cpu_features(), fast_warn, d);
     if (rc != THUMB_OK) {
         d->failed = true;
         return d->err.code = rc;
     }
     t->channels = thumb__jdfast_channels(d->fast);
     t->ycc = ycc ? 1 : 0;
+    t->planar = half ? 1 : 0;
     t->x0 = req->x0;
     t->w = req->x1 - req->x0;
     t->y0 = req->y0;
@@ -909,6 +913,36 @@ static int jdec_next_row(tdec *t, const uint8_t **row)
     return THUMB_OK;
 }
 
+/* A half-chroma decode's next MCU row (jdfast only) */
+static int jdec_next_planes(tdec *t, tplanes *p)
+{
+    jdec *d = (jdec *)t;
+    p->ny = p->nc = 0;
+    if (d->failed)
+        return d->err.code;
+    if (!d->started || !d->fast || !t->planar)
+        return thumb__fail(t->ctx, THUMB_EINVAL, "jpeg: no planes here");
+    if (setjmp(d->err.jb))
+        return jerr_sticky(&d->err, &d->failed);
+    jdfast_planes fp;
+    int rc = thumb__jdfast_planes(d->fast, &fp);
+    if (rc != THUMB_OK) {
+        d->failed = true;
+        return d->err.code = rc;
+    }
+    memcpy(p->y, fp.y, sizeof p->y);
+    memcpy(p->cb, fp.cb, sizeof p->cb);
+    memcpy(p->cr, fp.cr, sizeof p->cr);
+    p->ny = fp.ny;
+    p->nc = fp.nc;
+    d->delivered += (uint32_t)fp.ny;
+    if (d->delivered >= t->h && !d->done) {
+        jpeg_abort_decompress(&d->cinfo); /* the window is complete: the rest of the file is not needed */
+        d->done = true;
+    }
+    return THUMB_OK;
+}
+
 static void jdec_destroy(tdec *t)
 {
     jdec_free((jdec *)t);
@@ -918,6 +952,7 @@ static const tdec_ops jpeg_dec_ops = {
     .start = jdec_start,
     .next_row = jdec_next_row,
     .destroy = jdec_destroy,
+    .next_planes = jdec_next_planes,
 };
 
 /* ---------------------------------------------------------------- encoder */
@@ -1117,6 +1152,23 @@ int thumb__jpeg_enc_rows(jenc *e, const uint8_t *const *rows, uint32_t n)
     } else {
         write_rows(c, rows, n);
     }
+    return THUMB_OK;
+}
+
+int thumb__jpeg_enc_strip420(jenc *e, const uint8_t *const *y, uint32_t ny, const uint8_t *const *cb,
+                             const uint8_t *const *cr, uint32_t nc)
+{
+    if (e->failed)
+        return e->err.code;
+    if (setjmp(e->err.jb))
+        return jerr_sticky(&e->err, &e->failed);
+    uint32_t done = enc_rows_given(e);
+    if (!e->front || ny > e->cinfo.image_height - done ||
+        thumb__jf_enc_strip420(e->front, y, ny, cb, cr, nc) != THUMB_OK) {
+        e->failed = true;
+        return e->err.code = thumb__fail(e->err.ctx, THUMB_EINVAL, "jpeg: 4:2:0 planes the encoder cannot take");
+    }
+    e->rows += ny;
     return THUMB_OK;
 }
 

@@ -471,7 +471,7 @@ static int png_next_row(tdec *d, const uint8_t **row) {
     return THUMB_OK;
 }
 
-static const tdec_ops png_ops = {png_start, png_next_row, png_destroy};
+static const tdec_ops png_ops = {png_start, png_next_row, png_destroy, NULL}; /* no planes: never planar */
 
 /* ---------------------------------------------------------------- encoder */
 

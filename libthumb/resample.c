@@ -25,7 +25,7 @@ typedef struct tr_axis_w {
 } tr_axis_w;
 
 /* A weight table kept in the context, with what it was built from. */
-#define TR_WCACHE_SLOTS 2
+#define TR_WCACHE_SLOTS 6 /* a half-chroma job uses 6: luma, Cb and Cr, each way */
 typedef struct tr_wslot {
     bool used;
     int kernel;

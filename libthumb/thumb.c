@@ -285,6 +285,69 @@ static int enc_row(void *enc, const uint8_t *row, uint32_t y) {
     return thumb__jpeg_enc_rows(enc, &row, 1);
 }
 
+/* The half-chroma path (see run): the luma window and the chroma window resized apart, into
+ * planes kept in the context's scratch buffer, then 16-row strips into the encoder. */
+static int run_half_chroma(thumb_ctx *ctx, const thumb_options *opt, const tplan *plan, tdec *d, tsink *sink) {
+    uint32_t sw = plan->x.out, sh = plan->y.out, cw = (sw + 1) / 2, chh = (sh + 1) / 2;
+    uint32_t cx0 = d->x0 / 2, cy0 = d->y0 / 2;
+    uint32_t cin_w = (d->x0 + d->w + 1) / 2 - cx0, cin_h = (d->y0 + d->h + 1) / 2 - cy0;
+    tresize *ry = NULL, *rcb = NULL, *rcr = NULL;
+    jenc *enc = NULL;
+    size_t cap = 0, ysize = (size_t)sw * sh, csize = (size_t)cw * chh;
+    uint8_t *buf = scratch_take(ctx, ysize + 2 * csize, &cap);
+    int rc = THUMB_OK;
+    if (!buf) return thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %ux%u output", (unsigned)sw, (unsigned)sh);
+    uint8_t *yb = buf, *cbb = buf + ysize, *crb = cbb + csize;
+
+    tresize_axis ax = {.in_len = d->w, .box = 1, .out_len = sw};
+    tresize_axis ay = {.in_len = d->h, .box = 1, .out_len = sh};
+    thumb__plan_axis_map(&plan->x, d->scale_num, d->x0, &ax.first, &ax.step);
+    thumb__plan_axis_map(&plan->y, d->scale_num, d->y0, &ay.first, &ay.step);
+    /* Chroma sample c sits at luma 2c + 0.5 (JFIF's centred 4:2:0), and chroma output j at luma
+     * output 2j + 0.5: so centre j = (luma centre of output 2j + 0.5, less 0.5) / 2, window-relative. */
+    tresize_axis cax = {.in_len = cin_w, .box = 1, .out_len = cw, .step = ax.step};
+    tresize_axis cay = {.in_len = cin_h, .box = 1, .out_len = chh, .step = ay.step};
+    cax.first = (ax.first + d->x0 + 0.5 * ax.step - 0.5) / 2 - cx0;
+    cay.first = (ay.first + d->y0 + 0.5 * ay.step - 0.5) / 2 - cy0;
+    if ((rc = tresize_new(&ry, ctx, 1, plan->kernel, &ax, &ay, yb, sw)) ||
+        (rc = tresize_new(&rcb, ctx, 1, plan->kernel, &cax, &cay, cbb, cw)) ||
+        (rc = tresize_new(&rcr, ctx, 1, plan->kernel, &cax, &cay, crb, cw)))
+        goto out;
+    for (uint32_t ny = 0, nc = 0; ny < d->h || nc < cin_h;) {
+        tplanes p;
+        if ((rc = d->ops->next_planes(d, &p))) goto out;
+        if (p.ny == 0 && p.nc == 0) { rc = thumb__fail(ctx, THUMB_ETRUNCATED, "jpeg: decoder stopped early"); goto out; }
+        for (int i = 0; i < p.ny && rc == THUMB_OK; i++) rc = tresize_push_row(ry, p.y[i]);
+        for (int i = 0; i < p.nc && rc == THUMB_OK; i++)
+            if ((rc = tresize_push_row(rcb, p.cb[i])) == THUMB_OK) rc = tresize_push_row(rcr, p.cr[i]);
+        if (rc) goto out;
+        ny += (uint32_t)p.ny;
+        nc += (uint32_t)p.nc;
+    }
+    if ((rc = tresize_finish(ry)) || (rc = tresize_finish(rcb)) || (rc = tresize_finish(rcr))) goto out;
+
+    if ((rc = thumb__jpeg_enc_start(&enc, ctx, opt, sw, sh, 3, sink, 1)) || (rc = thumb__jpeg_enc_ycc_input(enc)))
+        goto out;
+    for (uint32_t y = 0; y < sh; y += 16) {
+        const uint8_t *yr[16], *cbr[8], *crr[8];
+        uint32_t n = sh - y < 16 ? sh - y : 16, m = (n + 1) / 2;
+        for (uint32_t i = 0; i < n; i++) yr[i] = yb + (size_t)(y + i) * sw;
+        for (uint32_t i = 0; i < m; i++) {
+            cbr[i] = cbb + (size_t)(y / 2 + i) * cw;
+            crr[i] = crb + (size_t)(y / 2 + i) * cw;
+        }
+        if ((rc = thumb__jpeg_enc_strip420(enc, yr, n, cbr, crr, m))) goto out;
+    }
+    rc = thumb__jpeg_enc_finish(enc);
+out:
+    thumb__jpeg_enc_free(enc);
+    tresize_free(ry);
+    tresize_free(rcb);
+    tresize_free(rcr);
+    scratch_give(ctx, buf, cap);
+    return rc;
+}
+
 static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *sink) {
     thumb_options opt;
     tdec *d = NULL;
@@ -320,8 +383,19 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
      * are checked on this path). Padding would need the background in YCbCr: not taken. */
     req.ycc = !ctx->no_ycc && !col && opt.format == THUMB_FORMAT_JPEG && opt.optimize_coding && !opt.progressive &&
               plan.canvas_w == plan.img_w && plan.canvas_h == plan.img_h;
+    /* And a 4:2:0 photo made into a 4:2:0 JPEG keeps its chroma at its own size: decoded with the
+     * luma's IDCT size, resized as planes of half the luma's size, given to the encoder as they
+     * are (where the rows above have it scaled up in the IDCT, resized at the luma's size and
+     * halved again by the encoder). Taken when the decoder can (jdfast) and nothing but the
+     * resize happens: no turn, no box prefilter. */
+    req.half_chroma = req.ycc && !ctx->no_half_chroma && opt.chroma != THUMB_CHROMA_444 && plan.orientation == 1 &&
+                      plan.x.box == 1 && plan.y.box == 1;
     rc = d->ops->start(d, &req);
     if (rc) goto done;
+    if (d->planar) {
+        rc = run_half_chroma(ctx, &opt, &plan, d, sink);
+        goto done;
+    }
     int ch = d->channels;
     int col_decode = col && thumb__colour_stage(col) == THUMB_COLOUR_STAGE_DECODE;
     if (col_decode) {
