@@ -620,6 +620,91 @@ static void check_library(const char *rel, int *same, int *total)
     free(data);
 }
 
+/* Half-resolution chroma (thumb__jdfast_start_half) against libjpeg: the luma planes are
+ * libjpeg's decode at the scale, the chroma planes its decode at half the scale (where its
+ * chroma IDCT has the size ours takes here: 2x2 at 2/8, 4x4 at 4/8, 8x8 at 8/8), over the whole
+ * image and windows with odd edges. Returns the windows compared. */
+static int check_half(const char *name, const uint8_t *data, size_t len)
+{
+    int done = 0;
+    for (int scale = 2; scale <= 8; scale *= 2) {
+        uint32_t w, h, cw, chh;
+        int ch, cch;
+        uint8_t *ry = ref_decode(data, len, scale, JCS_YCbCr, &w, &h, &ch);
+        uint8_t *rc = ref_decode(data, len, scale / 2, JCS_YCbCr, &cw, &chh, &cch);
+        if (!ry || !rc || ch != 3 || cch != 3 || cw != (w + 1) / 2 || chh != (h + 1) / 2) {
+            free(ry);
+            free(rc);
+            continue;
+        }
+        for (int win = 0; win < 4; win++) {
+            uint32_t x0 = 0, x1 = w, y0 = 0, y1 = h;
+            if (win > 0) {
+                x0 = tt_rnd() % w;
+                x1 = x0 + 1 + tt_rnd() % (w - x0);
+                y0 = tt_rnd() % h;
+                y1 = y0 + 1 + tt_rnd() % (h - y0);
+            }
+            struct jpeg_decompress_struct d;
+            struct jerr e;
+            err_setup(&d, &e);
+            jdfast *volatile f = NULL;
+            jpeg_create_decompress(&d);
+            if (setjmp(e.jb)) {
+                TT_CHECK(0, "%s: libjpeg error under jdfast (half chroma)", name);
+                thumb__jdfast_free(f);
+                jpeg_destroy_decompress(&d);
+                continue;
+            }
+            jpeg_mem_src(&d, data, (unsigned long)len);
+            jpeg_read_header(&d, TRUE);
+            d.scale_num = (unsigned)scale;
+            d.scale_denom = 8;
+            d.out_color_space = JCS_YCbCr;
+            jpeg_calc_output_dimensions(&d);
+            jdfast *ff = NULL;
+            if (!thumb__jdfast_usable(&d) ||
+                thumb__jdfast_start_half(&ff, NULL, &d, x0, x1, y0, y1, features, NULL, NULL) != THUMB_OK) {
+                jpeg_destroy_decompress(&d);
+                continue;
+            }
+            f = ff;
+            uint32_t ny = 0, nc = 0, cx0 = x0 / 2, cy0 = y0 / 2, cx1 = (x1 + 1) / 2, cy1 = (y1 + 1) / 2;
+            int bad = 0;
+            while ((ny < y1 - y0 || nc < cy1 - cy0) && !bad) {
+                jdfast_planes p;
+                if (thumb__jdfast_planes(ff, &p) != THUMB_OK || (p.ny == 0 && p.nc == 0)) {
+                    TT_CHECK(0, "%s %d/8 [%u,%u)x[%u,%u): planes stopped at %u, %u", name, scale, x0, x1, y0, y1, ny, nc);
+                    bad = 1;
+                    break;
+                }
+                for (int i = 0; i < p.ny && !bad; i++, ny++)
+                    for (uint32_t x = x0; x < x1 && !bad; x++)
+                        if (p.y[i][x - x0] != ry[((size_t)(y0 + ny) * w + x) * 3]) {
+                            TT_CHECK(0, "%s %d/8 [%u,%u)x[%u,%u): Y differs at %u,%u", name, scale, x0, x1, y0, y1, x,
+                                     y0 + ny);
+                            bad = 1;
+                        }
+                for (int i = 0; i < p.nc && !bad; i++, nc++)
+                    for (uint32_t x = cx0; x < cx1 && !bad; x++) {
+                        const uint8_t *want = rc + ((size_t)(cy0 + nc) * cw + x) * 3;
+                        if (p.cb[i][x - cx0] != want[1] || p.cr[i][x - cx0] != want[2]) {
+                            TT_CHECK(0, "%s %d/8 [%u,%u)x[%u,%u): chroma differs at %u,%u", name, scale, x0, x1, y0,
+                                     y1, x, cy0 + nc);
+                            bad = 1;
+                        }
+                    }
+            }
+            done += !bad;
+            thumb__jdfast_free(ff);
+            jpeg_destroy_decompress(&d);
+        }
+        free(ry);
+        free(rc);
+    }
+    return done;
+}
+
 int main(void)
 {
     check_kernels();
@@ -635,6 +720,27 @@ int main(void)
         check_dir("edge", 0);
         int corpus = compared;
         check_made();
+        static const char *half_files[] = {"photos/2569067123_aca715a2ee_o.jpg", "photos/flowers.jpeg",
+                                           "photos/retina.jpg", "jpeg-variants/video-001.q50.420.jpeg"};
+        int halves = 0;
+        for (size_t i = 0; i < sizeof half_files / sizeof half_files[0]; i++) {
+            size_t n;
+            uint8_t *data = tt_read_file(tt_corpus(half_files[i]), &n);
+            TT_CHECK(data != NULL, "missing %s", half_files[i]);
+            if (data)
+                halves += check_half(half_files[i], data, n);
+            free(data);
+        }
+        for (int i = 0; i < 3; i++) { /* 4:2:0 made here, odd sizes, one with restart markers */
+            size_t n;
+            uint8_t *data = encode(333 + 50 * (uint32_t)i, 219 + 31 * (uint32_t)i, 0, true, 90, i == 2 ? 1 : 0, &n);
+            if (data)
+                halves += check_half("made 4:2:0", data, n);
+            free(data);
+        }
+        printf("%s: %d half-resolution chroma windows identical to libjpeg's planes\n", features ? "avx2" : "scalar",
+               halves);
+        TT_CHECK(halves >= 40, "only %d half-resolution chroma windows compared", halves);
         printf("%s: compared %d whole images (%d from the corpus) and %d windows with libjpeg\n",
                features ? "avx2" : "scalar", compared, corpus, windows_compared);
         TT_CHECK(corpus >= 60, "only %d corpus decodes went through jdfast", corpus);
