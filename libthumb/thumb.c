@@ -286,29 +286,38 @@ static int enc_row(void *enc, const uint8_t *row, uint32_t y) {
 }
 
 /* The half-chroma path (see run): the luma window and the chroma window resized apart, into
- * planes kept in the context's scratch buffer, then 16-row strips into the encoder. */
+ * planes kept in the context's scratch buffer, then turned (EXIF orientation) 16 rows at a time
+ * into the encoder as 4:2:0 strips. */
 static int run_half_chroma(thumb_ctx *ctx, const thumb_options *opt, const tplan *plan, tdec *d, tsink *sink) {
-    uint32_t sw = plan->x.out, sh = plan->y.out, cw = (sw + 1) / 2, chh = (sh + 1) / 2;
+    int o = plan->orientation;
+    uint32_t sw = plan->x.out, sh = plan->y.out, cw = (sw + 1) / 2, chh = (sh + 1) / 2, ow, oh, ocw, och;
+    thumb__orient_dims(o, sw, sh, &ow, &oh);
+    thumb__orient_dims(o, cw, chh, &ocw, &och);
     uint32_t cx0 = d->x0 / 2, cy0 = d->y0 / 2;
     uint32_t cin_w = (d->x0 + d->w + 1) / 2 - cx0, cin_h = (d->y0 + d->h + 1) / 2 - cy0;
     tresize *ry = NULL, *rcb = NULL, *rcr = NULL;
     jenc *enc = NULL;
-    size_t cap = 0, ysize = (size_t)sw * sh, csize = (size_t)cw * chh;
-    uint8_t *buf = scratch_take(ctx, ysize + 2 * csize, &cap);
+    size_t cap = 0, ysize = (size_t)sw * sh, csize = (size_t)cw * chh, tsize = o == 1 ? 0 : (size_t)16 * (ow + ocw);
+    uint8_t *buf = scratch_take(ctx, ysize + 2 * csize + tsize, &cap);
     int rc = THUMB_OK;
     if (!buf) return thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %ux%u output", (unsigned)sw, (unsigned)sh);
-    uint8_t *yb = buf, *cbb = buf + ysize, *crb = cbb + csize;
+    uint8_t *yb = buf, *cbb = buf + ysize, *crb = cbb + csize, *yt = crb + csize, *cbt = yt + (size_t)16 * ow,
+            *crt = cbt + (size_t)8 * ocw;
 
     tresize_axis ax = {.in_len = d->w, .box = 1, .out_len = sw};
     tresize_axis ay = {.in_len = d->h, .box = 1, .out_len = sh};
     thumb__plan_axis_map(&plan->x, d->scale_num, d->x0, &ax.first, &ax.step);
     thumb__plan_axis_map(&plan->y, d->scale_num, d->y0, &ay.first, &ay.step);
-    /* Chroma sample c sits at luma 2c + 0.5 (JFIF's centred 4:2:0), and chroma output j at luma
-     * output 2j + 0.5: so centre j = (luma centre of output 2j + 0.5, less 0.5) / 2, window-relative. */
+    /* Chroma sample c sits at luma 2c + 0.5 (JFIF's centred 4:2:0), and chroma output j at
+     * output luma 2j + 0.5 of the displayed picture. An axis the turn reverses, of odd length n,
+     * puts that at stored 2j - 0.5 (n - 1 - (2j' + 0.5) with j' = (n + 1) / 2 - 1 - j). So centre j
+     * = (luma centre of output 2j +- 0.5, less 0.5) / 2, window-relative. */
+    bool rev_x = o == 2 || o == 3 || o == 7 || o == 8, rev_y = o == 3 || o == 4 || o == 6 || o == 7;
+    double offx = rev_x && (sw & 1) ? -0.5 : 0.5, offy = rev_y && (sh & 1) ? -0.5 : 0.5;
     tresize_axis cax = {.in_len = cin_w, .box = 1, .out_len = cw, .step = ax.step};
     tresize_axis cay = {.in_len = cin_h, .box = 1, .out_len = chh, .step = ay.step};
-    cax.first = (ax.first + d->x0 + 0.5 * ax.step - 0.5) / 2 - cx0;
-    cay.first = (ay.first + d->y0 + 0.5 * ay.step - 0.5) / 2 - cy0;
+    cax.first = (ax.first + d->x0 + offx * ax.step - 0.5) / 2 - cx0;
+    cay.first = (ay.first + d->y0 + offy * ay.step - 0.5) / 2 - cy0;
     if ((rc = tresize_new(&ry, ctx, 1, plan->kernel, &ax, &ay, yb, sw)) ||
         (rc = tresize_new(&rcb, ctx, 1, plan->kernel, &cax, &cay, cbb, cw)) ||
         (rc = tresize_new(&rcr, ctx, 1, plan->kernel, &cax, &cay, crb, cw)))
@@ -326,15 +335,20 @@ static int run_half_chroma(thumb_ctx *ctx, const thumb_options *opt, const tplan
     }
     if ((rc = tresize_finish(ry)) || (rc = tresize_finish(rcb)) || (rc = tresize_finish(rcr))) goto out;
 
-    if ((rc = thumb__jpeg_enc_start(&enc, ctx, opt, sw, sh, 3, sink, 1)) || (rc = thumb__jpeg_enc_ycc_input(enc)))
+    if ((rc = thumb__jpeg_enc_start(&enc, ctx, opt, ow, oh, 3, sink, 1)) || (rc = thumb__jpeg_enc_ycc_input(enc)))
         goto out;
-    for (uint32_t y = 0; y < sh; y += 16) {
+    for (uint32_t y = 0; y < oh; y += 16) {
         const uint8_t *yr[16], *cbr[8], *crr[8];
-        uint32_t n = sh - y < 16 ? sh - y : 16, m = (n + 1) / 2;
-        for (uint32_t i = 0; i < n; i++) yr[i] = yb + (size_t)(y + i) * sw;
+        uint32_t n = oh - y < 16 ? oh - y : 16, m = (n + 1) / 2;
+        if (o != 1) { /* the strip's rows, turned */
+            thumb__orient_rows(o, yb, sw, sh, sw, 1, y, n, yt, ow);
+            thumb__orient_rows(o, cbb, cw, chh, cw, 1, y / 2, m, cbt, ocw);
+            thumb__orient_rows(o, crb, cw, chh, cw, 1, y / 2, m, crt, ocw);
+        }
+        for (uint32_t i = 0; i < n; i++) yr[i] = o != 1 ? yt + (size_t)i * ow : yb + (size_t)(y + i) * sw;
         for (uint32_t i = 0; i < m; i++) {
-            cbr[i] = cbb + (size_t)(y / 2 + i) * cw;
-            crr[i] = crb + (size_t)(y / 2 + i) * cw;
+            cbr[i] = o != 1 ? cbt + (size_t)i * ocw : cbb + (size_t)(y / 2 + i) * cw;
+            crr[i] = o != 1 ? crt + (size_t)i * ocw : crb + (size_t)(y / 2 + i) * cw;
         }
         if ((rc = thumb__jpeg_enc_strip420(enc, yr, n, cbr, crr, m))) goto out;
     }
@@ -387,9 +401,9 @@ static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *si
      * luma's IDCT size, resized as planes of half the luma's size, given to the encoder as they
      * are (where the rows above have it scaled up in the IDCT, resized at the luma's size and
      * halved again by the encoder). Taken when the decoder can (jdfast) and nothing but the
-     * resize happens: no turn, no box prefilter. */
-    req.half_chroma = req.ycc && !ctx->no_half_chroma && opt.chroma != THUMB_CHROMA_444 && plan.orientation == 1 &&
-                      plan.x.box == 1 && plan.y.box == 1;
+     * resize (and a turn) happens: no box prefilter. */
+    req.half_chroma = req.ycc && !ctx->no_half_chroma && opt.chroma != THUMB_CHROMA_444 && plan.x.box == 1 &&
+                      plan.y.box == 1;
     rc = d->ops->start(d, &req);
     if (rc) goto done;
     if (d->planar) {
