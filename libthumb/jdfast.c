@@ -1049,7 +1049,7 @@ void thumb__jdfast_free(jdfast *f)
 
 /* ---------------------------------------------------------------- rows */
 
-int thumb__jdfast_planes(jdfast *f, jdfast_planes *out)
+int thumb__jdfast_planes(jdfast *f, tplanes *out)
 {
     out->ny = out->nc = 0;
     if (f->code != THUMB_OK)

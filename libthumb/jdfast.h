@@ -46,14 +46,10 @@ THUMB_HIDDEN int thumb__jdfast_rows(jdfast *f, const uint8_t **rows, int *n);
 THUMB_HIDDEN int thumb__jdfast_start_half(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1,
                                           uint32_t y0, uint32_t y1, unsigned features, jdfast_warn_fn warn,
                                           void *user);
-/* Rows of one MCU row of a half-chroma decode: the luma rows inside the window (from column x0)
- * and the chroma rows inside the chroma window (from column x0/2); either count may be 0. The
- * pointers stay valid until the next call. */
-typedef struct jdfast_planes {
-    const uint8_t *y[16], *cb[8], *cr[8];
-    int ny, nc;
-} jdfast_planes;
-THUMB_HIDDEN int thumb__jdfast_planes(jdfast *f, jdfast_planes *out);
+/* Rows of one MCU row of a half-chroma decode (tplanes, internal.h): the luma rows inside the
+ * window (from column x0) and the chroma rows inside the chroma window (from column x0/2);
+ * either count may be 0. The pointers stay valid until the next call. */
+THUMB_HIDDEN int thumb__jdfast_planes(jdfast *f, tplanes *out);
 THUMB_HIDDEN void thumb__jdfast_free(jdfast *f);
 
 /* The IDCTs by output size (2x2, 4x4, 8x8): dequantise and inverse-transform one block of

@@ -186,7 +186,6 @@ struct jf_enc {
     const jf_kernels *k;
     int ncomp;
     bool ycc;                    /* rows are YCbCr already */
-    bool pre420;                 /* this strip's chroma came reduced (thumb__jf_enc_strip420) */
     int f;                       /* luma sampling factor: 2 for 4:2:0, else 1 */
     uint32_t w, h;
     uint32_t mcus_x;             /* MCUs across */
@@ -281,15 +280,13 @@ static inline void count_dc(uint32_t *counts, int diff)
 
 /* Code one full strip (iMCU row): reduce chroma, transform and count every real block, then
  * walk the MCUs in coding order for the DC differences and the filled-in blocks. */
-static void strip_code(jf_enc *f, uint32_t real_rows)
+static void strip_code(jf_enc *f, uint32_t real_rows, bool reduced)
 {
     const jf_kernels *k = f->k;
     for (int ci = 0; ci < f->ncomp; ci++) {
         const uint8_t *p = f->plane[ci];
         size_t stride = f->wpad;
-        if (ci > 0 && f->f == 2 && f->pre420) {
-            stride = f->wpad; /* rows 0-7 of the plane hold the reduced strip */
-        } else if (ci > 0 && f->f == 2) {
+        if (ci > 0 && f->f == 2 && !reduced) { /* (reduced: rows 0-7 of the plane hold it already) */
             /* At the bottom libjpeg pads the reduced rows (jcprepct.c): pairs up to the last
              * image row (an odd one paired with itself), then the last reduced row repeated. */
             size_t n = f->wpad / 2;
@@ -358,9 +355,7 @@ int thumb__jf_enc_strip420(jf_enc *f, const uint8_t *const *y, uint32_t ny, cons
     put_rows(f->plane[0], f->wpad, y, ny, 16, f->w, f->wpad);
     put_rows(f->plane[1], f->wpad, cb, nc, 8, cw, f->wpad / 2);
     put_rows(f->plane[2], f->wpad, cr, nc, 8, cw, f->wpad / 2);
-    f->pre420 = true;
-    strip_code(f, ny);
-    f->pre420 = false;
+    strip_code(f, ny, true);
     return THUMB_OK;
 }
 
@@ -384,7 +379,7 @@ void thumb__jf_enc_rows(jf_enc *f, const uint8_t *const *rows, uint32_t n)
             memset(r + f->w, r[f->w - 1], f->wpad - f->w);
         }
         if (++f->rows_in == f->strip_h)
-            strip_code(f, f->strip_h);
+            strip_code(f, f->strip_h, false);
     }
 }
 
@@ -396,7 +391,7 @@ void thumb__jf_enc_finish(jf_enc *f, struct jpeg_compress_struct *c)
             for (uint32_t r = f->rows_in; r < f->strip_h; r++)
                 memcpy(f->plane[ci] + (size_t)r * f->wpad, last, f->wpad);
         }
-        strip_code(f, f->rows_in);
+        strip_code(f, f->rows_in, false);
     }
     for (int t = 0; t < (f->ncomp == 1 ? 1 : 2); t++) {
         JHUFF_TBL **dc = &c->dc_huff_tbl_ptrs[t], **ac = &c->ac_huff_tbl_ptrs[t];

@@ -924,18 +924,12 @@ static int jdec_next_planes(tdec *t, tplanes *p)
         return thumb__fail(t->ctx, THUMB_EINVAL, "jpeg: no planes here");
     if (setjmp(d->err.jb))
         return jerr_sticky(&d->err, &d->failed);
-    jdfast_planes fp;
-    int rc = thumb__jdfast_planes(d->fast, &fp);
+    int rc = thumb__jdfast_planes(d->fast, p);
     if (rc != THUMB_OK) {
         d->failed = true;
         return d->err.code = rc;
     }
-    memcpy(p->y, fp.y, sizeof p->y);
-    memcpy(p->cb, fp.cb, sizeof p->cb);
-    memcpy(p->cr, fp.cr, sizeof p->cr);
-    p->ny = fp.ny;
-    p->nc = fp.nc;
-    d->delivered += (uint32_t)fp.ny;
+    d->delivered += (uint32_t)p->ny;
     if (d->delivered >= t->h && !d->done) {
         jpeg_abort_decompress(&d->cinfo); /* the window is complete: the rest of the file is not needed */
         d->done = true;

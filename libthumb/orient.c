@@ -25,6 +25,13 @@ static inline void stored_of(int o, uint32_t X, uint32_t Y, uint32_t sw, uint32_
     }
 }
 
+void thumb__orient_reversed(int o, bool *rx, bool *ry) {
+    uint32_t x, y;
+    stored_of(o, 0, 0, 2, 2, &x, &y); /* the oriented origin comes from the stored far side? */
+    *rx = x == 1;
+    *ry = y == 1;
+}
+
 /* One oriented row: ow pixels from s, step bytes apart in the stored image. */
 static inline void copy_row(uint8_t *d, const uint8_t *s, ptrdiff_t step, uint32_t ow, int ch) {
     for (uint32_t X = 0; X < ow; X++, d += ch, s += step)

@@ -312,7 +312,8 @@ static int run_half_chroma(thumb_ctx *ctx, const thumb_options *opt, const tplan
      * output luma 2j + 0.5 of the displayed picture. An axis the turn reverses, of odd length n,
      * puts that at stored 2j - 0.5 (n - 1 - (2j' + 0.5) with j' = (n + 1) / 2 - 1 - j). So centre j
      * = (luma centre of output 2j +- 0.5, less 0.5) / 2, window-relative. */
-    bool rev_x = o == 2 || o == 3 || o == 7 || o == 8, rev_y = o == 3 || o == 4 || o == 6 || o == 7;
+    bool rev_x, rev_y;
+    thumb__orient_reversed(o, &rev_x, &rev_y);
     double offx = rev_x && (sw & 1) ? -0.5 : 0.5, offy = rev_y && (sh & 1) ? -0.5 : 0.5;
     tresize_axis cax = {.in_len = cin_w, .box = 1, .out_len = cw, .step = ax.step};
     tresize_axis cay = {.in_len = cin_h, .box = 1, .out_len = chh, .step = ay.step};

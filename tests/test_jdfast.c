@@ -53,6 +53,17 @@ static unsigned features; /* kernels under test: THUMB_CPU_AVX2 or 0 */
         }                                                                                                    \
     } while (0)
 
+/* The header of data read into d, its output at scale/8 in colour space cs */
+static void header_at(struct jpeg_decompress_struct *d, const uint8_t *data, size_t len, int scale, J_COLOR_SPACE cs)
+{
+    jpeg_mem_src(d, data, (unsigned long)len);
+    jpeg_read_header(d, TRUE);
+    d->scale_num = (unsigned)scale;
+    d->scale_denom = 8;
+    d->out_color_space = cs;
+    jpeg_calc_output_dimensions(d);
+}
+
 /* libjpeg's decode at scale/8 into one buffer (settings as jpeg.c: islow, fancy upsampling). */
 static uint8_t *ref_decode(const uint8_t *data, size_t len, int scale, J_COLOR_SPACE cs, uint32_t *w, uint32_t *h,
                            int *ch)
@@ -67,13 +78,9 @@ static uint8_t *ref_decode(const uint8_t *data, size_t len, int scale, J_COLOR_S
         free(out);
         return NULL;
     }
-    jpeg_mem_src(&d, data, (unsigned long)len);
-    jpeg_read_header(&d, TRUE);
-    d.scale_num = (unsigned)scale;
-    d.scale_denom = 8;
+    header_at(&d, data, len, scale, cs);
     d.dct_method = JDCT_ISLOW;
     d.do_fancy_upsampling = TRUE;
-    d.out_color_space = cs;
     jpeg_start_decompress(&d);
     *w = d.output_width;
     *h = d.output_height;
@@ -110,12 +117,7 @@ static int fast_compare(const char *name, const uint8_t *data, size_t len, int s
         jpeg_destroy_decompress(&d);
         return -1;
     }
-    jpeg_mem_src(&d, data, (unsigned long)len);
-    jpeg_read_header(&d, TRUE);
-    d.scale_num = (unsigned)scale;
-    d.scale_denom = 8;
-    d.out_color_space = cs;
-    jpeg_calc_output_dimensions(&d);
+    header_at(&d, data, len, scale, cs);
     if (!thumb__jdfast_usable(&d)) {
         jpeg_destroy_decompress(&d);
         return 0;
@@ -656,12 +658,7 @@ static int check_half(const char *name, const uint8_t *data, size_t len)
                 jpeg_destroy_decompress(&d);
                 continue;
             }
-            jpeg_mem_src(&d, data, (unsigned long)len);
-            jpeg_read_header(&d, TRUE);
-            d.scale_num = (unsigned)scale;
-            d.scale_denom = 8;
-            d.out_color_space = JCS_YCbCr;
-            jpeg_calc_output_dimensions(&d);
+            header_at(&d, data, len, scale, JCS_YCbCr);
             jdfast *ff = NULL;
             if (!thumb__jdfast_usable(&d) ||
                 thumb__jdfast_start_half(&ff, NULL, &d, x0, x1, y0, y1, features, NULL, NULL) != THUMB_OK) {
@@ -672,7 +669,7 @@ static int check_half(const char *name, const uint8_t *data, size_t len)
             uint32_t ny = 0, nc = 0, cx0 = x0 / 2, cy0 = y0 / 2, cx1 = (x1 + 1) / 2, cy1 = (y1 + 1) / 2;
             int bad = 0;
             while ((ny < y1 - y0 || nc < cy1 - cy0) && !bad) {
-                jdfast_planes p;
+                tplanes p;
                 if (thumb__jdfast_planes(ff, &p) != THUMB_OK || (p.ny == 0 && p.nc == 0)) {
                     TT_CHECK(0, "%s %d/8 [%u,%u)x[%u,%u): planes stopped at %u, %u", name, scale, x0, x1, y0, y1, ny, nc);
                     bad = 1;
