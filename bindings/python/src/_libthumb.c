@@ -58,11 +58,11 @@ static const char *short_code(int rc) {
     return strncmp(name, "THUMB_", 6) == 0 ? name + 6 : name;
 }
 
-/* A ThumbError instance: message "[path: ]detail (CODE)", attributes code, number, detail, path. */
+/* A ThumbError instance: message "detail (CODE)" (the detail names the file when one is involved),
+ * attributes code, number, detail, path. */
 static PyObject *make_error(int rc, const char *detail, PyObject *path) {
     if (!detail || !*detail) detail = thumb_strerror(rc);
-    PyObject *msg = path && path != Py_None ? PyUnicode_FromFormat("%S: %s (%s)", path, detail, short_code(rc))
-                                            : PyUnicode_FromFormat("%s (%s)", detail, short_code(rc));
+    PyObject *msg = PyUnicode_FromFormat("%s (%s)", detail, short_code(rc));
     if (!msg) return NULL;
     PyObject *exc = PyObject_CallOneArg(ThumbError, msg);
     Py_DECREF(msg);
@@ -139,15 +139,15 @@ static const optdesc OPTS[] = {
     {"keep_colour", K_KEEP_COLOUR, OFF(colour), F_THUMB, 0},
     {"embed_srgb_profile", K_BOOL, OFF(embed_srgb_profile), F_THUMB, 0},
     {"fast_shrink", K_BOOL, OFF(fast_shrink_on_load), F_THUMB, 0},
-    {"max_input_bytes", K_LIMIT64, OFF(max_input_bytes), F_THUMB | F_INFO, 0},
-    {"max_jpeg_scans", K_LIMIT32, OFF(max_jpeg_scans), F_THUMB | F_INFO, 1},
+    {"max_input_bytes", K_LIMIT64, OFF(max_input_bytes), F_THUMB, 0},
+    {"max_jpeg_scans", K_LIMIT32, OFF(max_jpeg_scans), F_THUMB, 1},
     {"max_png_chunk_size", K_LIMIT32, OFF(max_png_chunk_size), F_THUMB | F_INFO, 1},
     {"max_png_chunk_cache", K_LIMIT32, OFF(max_png_chunk_cache), F_THUMB | F_INFO, 0},
     {"max_png_chunks", K_LIMIT32, OFF(max_png_chunks), F_THUMB | F_INFO, 1},
     {"max_output_width", K_LIMIT32, OFF(max_output_width), F_THUMB, 1},
     {"max_output_height", K_LIMIT32, OFF(max_output_height), F_THUMB, 1},
     {"max_output_pixels", K_LIMIT64, OFF(max_output_pixels), F_THUMB, 1},
-    {"max_frame_bytes", K_LIMIT64, OFF(max_frame_bytes), F_THUMB | F_INFO, 1},
+    {"max_frame_bytes", K_LIMIT64, OFF(max_frame_bytes), F_THUMB, 1},
     {"max_icc_bytes", K_LIMIT32, OFF(max_icc_bytes), F_THUMB | F_INFO, 0},
 };
 #undef OFF
@@ -396,6 +396,12 @@ static int parse_call(const char *fname, int calls, PyObject *args, PyObject *kw
     thumb_options_init(opt);
     for (int i = 0; i < NOPTS; i++)
         if (vals[i] && set_option(&OPTS[i], vals[i], opt) < 0) return -1;
+    /* libspng refuses a chunk cache smaller than one chunk (and says only "invalid argument") */
+    if (opt->max_png_chunk_cache < opt->max_png_chunk_size) {
+        PyErr_Format(PyExc_ValueError, "max_png_chunk_cache (%u) must be at least max_png_chunk_size (%u)",
+                     (unsigned)opt->max_png_chunk_cache, (unsigned)opt->max_png_chunk_size);
+        return -1;
+    }
     return 0;
 }
 

@@ -129,12 +129,9 @@ def info(
     *,
     auto_orient: bool = True,
     max_pixels: int = 268402689,
-    max_input_bytes: int = 268435456,
-    max_jpeg_scans: int = 100,
     max_png_chunk_size: int = 16777216,
     max_png_chunk_cache: int = 33554432,
     max_png_chunks: int = 1000,
-    max_frame_bytes: int = 536870912,
     max_icc_bytes: int = 4194304,
 ) -> Info: ...
 
@@ -143,12 +140,9 @@ def info_file(
     *,
     auto_orient: bool = True,
     max_pixels: int = 268402689,
-    max_input_bytes: int = 268435456,
-    max_jpeg_scans: int = 100,
     max_png_chunk_size: int = 16777216,
     max_png_chunk_cache: int = 33554432,
     max_png_chunks: int = 1000,
-    max_frame_bytes: int = 536870912,
     max_icc_bytes: int = 4194304,
 ) -> Info: ...
 
