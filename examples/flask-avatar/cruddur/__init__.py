@@ -35,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.logger.warning("APP_JWT_SECRET is not set: tokens are signed with a random per-process key")
 
     app.extensions["cruddur.storage"] = Storage(app.config)
-    app.extensions["cruddur.sns_certs"] = cfg.get("SNS_CERT_CACHE") or CertCache(cfg.get("SNS_CERT_BASE_URL"))
+    app.extensions["cruddur.sns_certs"] = cfg.get("SNS_CERT_CACHE") or CertCache()
 
     if cfg["AUTO_MIGRATE"]:
         conn = connect(cfg["DATABASE_URL"])

@@ -55,9 +55,6 @@ def from_env() -> dict:
         "AVATAR_QUALITY": _int("AVATAR_QUALITY", 80),
         "SNS_TOPIC_ARNS": [a.strip() for a in env("SNS_TOPIC_ARNS", "").split(",") if a.strip()],
         "SNS_VERIFY_SIGNATURES": _bool(env("SNS_VERIFY_SIGNATURES"), True),
-        # where the signing certificates are fetched from instead of https://sns.<region>.amazonaws.com
-        # (moto_server serves the certificates of the messages it signs); the message's URL is still checked
-        "SNS_CERT_BASE_URL": env("SNS_CERT_BASE_URL") or None,
         # SubscribeURL prefixes the webhook may GET to confirm a subscription besides AWS's own
         "SNS_CONFIRM_URL_PREFIXES": [
             a.strip() for a in env("SNS_CONFIRM_URL_PREFIXES", "").split(",") if a.strip()

@@ -43,7 +43,7 @@ def _dims(info) -> tuple[int, int]:
 
 def _error(e) -> AvatarError:
     code = getattr(e, "code", None) or "EUNKNOWN"
-    detail = str(e)
+    detail = getattr(e, "detail", None) or str(e)
     if code == "EUNSUPPORTED":
         return AvatarError(415, {"error": "unsupported_format", "detail": detail})
     if code in _CORRUPT:
@@ -60,13 +60,9 @@ def make_avatar(data: bytes, size: int = 512, quality: int = 80, max_pixels: int
     if sniff(data) is None:
         raise AvatarError(415, {"error": "unsupported_format", "detail": "not a JPEG or PNG image"})
     try:
-        w, h = _dims(libthumb.info(data))
-        if w * h > max_pixels:
-            raise AvatarError(422, {
-                "error": "image_too_large", "code": "ELIMIT_PIXELS",
-                "detail": f"{w}x{h} is over {max_pixels} pixels",
-            })
-        out = libthumb.thumbnail(data, size, size, fit="cover", format="jpeg", quality=quality)
+        # the pixel limit is libthumb's own (checked from the header, before any decoding)
+        out = libthumb.thumbnail(data, size, size, fit="cover", format="jpeg", quality=quality,
+                                 max_pixels=max_pixels)
         ow, oh = _dims(libthumb.info(out))
     except libthumb.ThumbError as e:
         raise _error(e) from e
