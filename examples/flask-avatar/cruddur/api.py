@@ -103,7 +103,7 @@ def _reconcile_pending(user: dict) -> dict:
     written_since = False
     if head is not None:
         lm = head["last_modified"]
-        written_since = lm is not None and lm >= since.replace(microsecond=0)
+        written_since = lm is not None and lm > since  # both to the second: same second = older
         meta = head["metadata"]
         version = meta.get("version")
         if not (version and VERSION_RE.match(version)) and written_since:
