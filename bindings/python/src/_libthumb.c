@@ -656,7 +656,7 @@ PyDoc_STRVAR(thumbnail_doc,
 "thumbnail(data, width, height=None, *, fit='cover', position='centre', kernel='lanczos3',\n"
 "          format='jpeg', quality=80, progressive=False, background=(255, 255, 255),\n"
 "          auto_orient=True, without_enlargement=False, max_pixels=268402689, ...) -> bytes\n"
-"--\n\n"
+"\n"
 "Make a JPEG or PNG thumbnail of a JPEG or PNG image held in memory.\n\n"
 "data is any contiguous bytes-like object. width/height is the box (None derives that side from\n"
 "the aspect ratio; both None keeps the input size). Raises ThumbError (with .code) when the image\n"
@@ -664,7 +664,7 @@ PyDoc_STRVAR(thumbnail_doc,
 
 PyDoc_STRVAR(thumbnail_file_doc,
 "thumbnail_file(src, dst, width, height=None, *, format=None, ...) -> None\n"
-"--\n\n"
+"\n"
 "Stream a thumbnail from the file src to the file dst (str, bytes or os.PathLike). The input is\n"
 "read once, front to back; dst appears whole (temporary file + rename) or not at all, and an\n"
 "existing dst is left untouched on failure. format=None follows dst's extension (.png -> PNG,\n"
@@ -672,18 +672,18 @@ PyDoc_STRVAR(thumbnail_file_doc,
 
 PyDoc_STRVAR(info_doc,
 "info(data, *, auto_orient=True, max_pixels=268402689, ...) -> Info\n"
-"--\n\n"
+"\n"
 "Read an image's header: format, displayed width/height (after EXIF orientation unless\n"
 "auto_orient=False), orientation, channels, bit depth, alpha, progressive, ICC, EXIF.");
 
 PyDoc_STRVAR(info_file_doc,
 "info_file(path, *, auto_orient=True, ...) -> Info\n"
-"--\n\n"
+"\n"
 "info() of a file, reading only its header.");
 
 PyDoc_STRVAR(sniff_doc,
 "sniff(data, /) -> str | None\n"
-"--\n\n"
+"\n"
 "The format named by data's magic bytes ('jpeg', 'png', 'gif', 'webp', ...), or None.");
 
 static PyMethodDef methods[] = {
