@@ -278,3 +278,18 @@ test('handler: an event without Records (s3:TestEvent) is an empty summary', asy
   assert.deepEqual(await handler({ Service: 'Amazon S3', Event: 's3:TestEvent' }),
     { processed: 0, skipped: 0, failed: 0 });
 });
+
+test('the S3 client is made once per container, with S3_ENDPOINT and S3_FORCE_PATH_STYLE honoured', async () => {
+  const handler = createHandler({ ...ENV, S3_ENDPOINT: 'http://127.0.0.1:9', S3_FORCE_PATH_STYLE: 'true' },
+    { logger: memoryLogger() });
+  const { s3 } = handler.clients;
+  const ep = await s3.config.endpoint();
+  assert.equal(ep.hostname, '127.0.0.1');
+  assert.equal(ep.port, 9);
+  assert.equal(s3.config.forcePathStyle, true);
+  assert.equal(handler.clients.sns, undefined); // no AVATAR_TOPIC_ARN: no SNS client
+  // a second invocation uses the same client
+  assert.deepEqual(await handler({ Records: [] }), { processed: 0, skipped: 0, failed: 0 });
+  assert.equal(handler.clients.s3, s3);
+  s3.destroy();
+});
