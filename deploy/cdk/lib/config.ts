@@ -287,8 +287,9 @@ export function loadConfig(opts: LoadOptions = {}): AvatarConfig {
   }
   if (new Set(extensions).size !== extensions.length) problems.push(`${raw('extensions').from}: duplicate extensions`);
 
-  const processWidth = int('processWidth', 1, 8192);
-  const processHeight = int('processHeight', 1, 8192);
+  // 4096: the Lambda's own bound (libthumb's default max_output_pixels is 4096 x 4096).
+  const processWidth = int('processWidth', 1, 4096);
+  const processHeight = int('processHeight', 1, 4096);
   const memorySize = int('memorySize', 128, 10240);
   const timeoutSeconds = int('timeoutSeconds', 1, 900);
   const reservedConcurrency = int('reservedConcurrency', 1, 100000, false);

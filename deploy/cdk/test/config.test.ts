@@ -92,7 +92,8 @@ test('non-numeric and out-of-range sizes are errors naming the key and its sourc
   rejects({ 'avatar:processWidth': '512px' }, /avatar:processWidth: "512px" is not an integer/);
   rejects({ 'avatar:processHeight': 51.2 }, /avatar:processHeight: 51.2 is not an integer/);
   rejects({}, /^env THUMBING_PROCESS_HEIGHT: "NaN" is not an integer$/, { THUMBING_PROCESS_HEIGHT: 'NaN' });
-  rejects({ 'avatar:processWidth': 0 }, /processWidth: 0 is out of range 1\.\.8192/);
+  rejects({ 'avatar:processWidth': 0 }, /processWidth: 0 is out of range 1\.\.4096/);
+  rejects({ 'avatar:processHeight': 4097 }, /processHeight: 4097 is out of range 1\.\.4096/);
   rejects({ 'avatar:processWidth': '' }, /processWidth: a value is required/);
   rejects({ 'avatar:memorySize': 64 }, /memorySize: 64 is out of range 128\.\.10240/);
   rejects({ 'avatar:memorySize': true }, /memorySize: true is not an integer/);
