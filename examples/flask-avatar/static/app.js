@@ -89,14 +89,29 @@
   // What the API's error codes mean, in words.
   const MESSAGES = {
     display_name_blank: "Display name can't be blank.",
-    bio_too_long: "Bio is too long: shorten it and save again.",
+    bio_too_long: "Bio is too long (300 characters at most): shorten it and save again.",
     unauthorized: "You are not signed in.",
     too_large: "This photo is too large for the server: choose a smaller one.",
     unsupported_format: "This file is not a JPEG or PNG image: choose a JPEG or PNG photo.",
     corrupt_image: "This image is damaged and cannot be read: choose another photo.",
+    image_too_large: "This image has too many pixels for the server: choose a smaller one.",
+    image_rejected: "The server could not make an avatar of this image: choose another photo.",
+    invalid_extension: "Only JPEG and PNG photos can be uploaded.",
+    handle_invalid: "A handle is 1 to 32 lowercase letters, digits or underscores.",
+    display_name_too_long: "Display name is too long (64 characters at most).",
+    display_name_invalid: "Display name must be text.",
+    bio_invalid: "Bio must be text.",
+    no_file: "No file was sent.",
   };
   // Which form field a 422 code belongs to.
-  const FIELD_OF = { display_name_blank: "display_name", bio_too_long: "bio" };
+  const FIELD_OF = {
+    display_name_blank: "display_name",
+    display_name_too_long: "display_name",
+    display_name_invalid: "display_name",
+    bio_too_long: "bio",
+    bio_invalid: "bio",
+  };
+  const BIO_MAX = 300; // the API's limit (bio_too_long past it); shown as a counter, not enforced here
 
   // ------------------------------------------------------------------ views
 
@@ -120,8 +135,14 @@
     $("login-handle").focus();
   }
 
+  function isMine(p) {
+    return !!session && p.handle.toLowerCase() === String(session.user.handle).toLowerCase();
+  }
+
   function renderProfile(p, { fillForm } = {}) {
     profile = p;
+    $("owner-tools").hidden = !isMine(p);
+    $("viewing-other").hidden = isMine(p) || !session;
     const name = p.display_name || p.handle;
     $("profile-display-name").textContent = name;
     $("profile-handle").textContent = p.handle;
@@ -132,6 +153,7 @@
     if (fillForm) {
       $("edit-display-name").value = p.display_name || "";
       $("edit-bio").value = p.bio || "";
+      countBio();
     }
     renderAvatar(p.avatar_url);
   }
@@ -160,8 +182,13 @@
     });
   }
 
+  // The profile in the URL (/profile/<handle>), else the signed-in user's.
+  const URL_HANDLE = document.body.dataset.handle || "";
+
   async function loadProfile(opts) {
-    const { status, data } = await api("GET", "/api/profile/" + encodeURIComponent(session.user.handle));
+    const handle = URL_HANDLE || session.user.handle;
+    const { status, data } = await api("GET", "/api/profile/" + encodeURIComponent(handle));
+    if (status === 404) throw new Error("There is no user @" + handle + ".");
     if (status !== 200) throw new Error("Could not load the profile: " + describeError(status, data));
     renderProfile(data, opts);
     return data;
@@ -194,6 +221,13 @@
 
   // ------------------------------------------------------------------ profile form
 
+  function countBio() {
+    const n = $("edit-bio").value.trim().length;
+    $("bio-count").textContent = n + " / " + BIO_MAX;
+    $("bio-count").classList.toggle("over", n > BIO_MAX);
+  }
+  $("edit-bio").addEventListener("input", countBio);
+
   $("profile-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     for (const f of ["display_name", "bio"]) {
@@ -216,7 +250,8 @@
         for (const code of data.errors) {
           const field = FIELD_OF[code];
           if (field) {
-            message($("error-" + field), MESSAGES[code]);
+            const el = $("error-" + field);
+            message(el, (el.hidden ? "" : el.textContent + " ") + MESSAGES[code]);
             $(field === "bio" ? "edit-bio" : "edit-display-name").setAttribute("aria-invalid", "true");
           } else general.push(MESSAGES[code] || code.replace(/_/g, " "));
         }
@@ -292,7 +327,7 @@
     return kind;
   }
 
-  function applyAvatar(data, via) {
+  function applyAvatar(data) {
     profile = Object.assign({}, profile, { avatar_url: data.avatar_url, avatar_version: data.version });
     return renderAvatar(data.avatar_url);
   }
@@ -304,7 +339,7 @@
     form.append("file", file, file.name || "avatar");
     const { status, data } = await api("POST", "/api/profile/avatar", form);
     if (status === 200 && data.avatar_url) {
-      await applyAvatar(data, via);
+      await applyAvatar(data);
       setStatus("done", (prefix || "") + "New avatar saved (" + data.width + "×" + data.height + ").", via);
       return true;
     }
@@ -335,6 +370,7 @@
       setStatus("error", "The upload storage could not be reached (network or CORS error): try again or use Upload directly.", "bucket");
       return;
     }
+    await put.text().catch(() => ""); // read the (empty) answer to its end
     if (!put.ok) {
       setStatus("error", "The upload storage refused the photo (HTTP " + put.status + "): try again or use Upload directly.", "bucket");
       return;
@@ -345,12 +381,17 @@
     while (Date.now() < deadline) {
       await sleep(POLL_INTERVAL_MS);
       const { status, data } = await api("GET", "/api/profile/" + encodeURIComponent(profile.handle));
-      if (status === 200 && data.avatar_url && data.avatar_version != null && data.avatar_version !== before) {
-        profile = data;
+      if (status !== 200) continue;
+      if (data.avatar_url && data.avatar_version != null && data.avatar_version !== before) {
+        profile = Object.assign({}, profile, data);
         if (await renderAvatar(data.avatar_url)) {
           setStatus("done", "New avatar saved (512×512).", "bucket");
           return;
         }
+      } else if (data.avatar_pending === false) {
+        // The app stopped waiting without a new version: the Lambda wrote the same avatar again
+        // (the same photo), or the wait expired. Let the app process the file: a clear verdict.
+        return uploadDirect(file, { via: "fallback", prefix: "" });
       }
     }
     // No new version in time: the Lambda skipped the file (it could not read it) or is not running.
@@ -381,7 +422,7 @@
   // ------------------------------------------------------------------ start
 
   async function start() {
-    if (!session) return signedOut();
+    if (!session && !URL_HANDLE) return signedOut();
     show("profile");
     try {
       await loadProfile({ fillForm: true });
