@@ -74,6 +74,7 @@ def bad_tokens(app, user):
     }
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the HS512 token
 @pytest.mark.parametrize("method,path,kw", PROTECTED)
 def test_protected_endpoints_refuse_bad_tokens(client, app, method, path, kw):
     _, user = login(client)
