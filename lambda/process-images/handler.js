@@ -93,7 +93,7 @@ function createHandler(env = process.env, deps = {}) {
       };
       if (config.topicArn) await img.publishAvatar(clients.sns, config.topicArn, message);
       const ms = { get: msBetween(t0, tGot), resize: msBetween(tGot, tMade), total: msSince(t0) };
-      log.info({ msg: 'processed', source: { bucket, key }, ...message, inputBytes: image.length, ms });
+      log.info({ msg: 'processed', bucket, key, avatar: message, inputBytes: image.length, ms });
       return { status: 'processed', ...message };
     } catch (err) {
       if (err instanceof img.SkipRecord) {

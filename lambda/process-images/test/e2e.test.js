@@ -125,6 +125,16 @@ test('a batch of uploads with spaces in their keys becomes 512x512 avatars; bad 
   assert.equal(skipped['avatars/original/truncated.jpg'].code, 'THUMB_ETRUNCATED');
 });
 
+test('the seed`s example.json event, as saved, makes avatars/data.jpg', async () => {
+  const event = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'example.json'), 'utf8'));
+  const bucket = event.Records[0].s3.bucket.name;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await upload(bucket, event.Records[0].s3.object.key, corpusFile('photos/retina.jpg'));
+  const handler = createHandler(env, { logger: memoryLogger() });
+  assert.deepEqual(await handler(event), { processed: 1, skipped: 0, failed: 0 });
+  await assertAvatar('avatars/data.jpg');
+});
+
 test('the avatar is the seed chain`s output: same bytes as sharp(buf).resize(512, 512).jpeg() on libthumb', async () => {
   const file = corpusFile('photos/2569067123_aca715a2ee_o.jpg');
   const { body } = await getAvatar('avatars/8f1c user one.jpg');

@@ -130,7 +130,7 @@ async function main() {
     }
     const batchMs = ms(t1);
     for (const l of logs.slice(batchStart)) {
-      const row = rows.find((r) => r.key === (l.source?.key ?? l.key));
+      const row = rows.find((r) => r.key === l.key);
       if (!row) continue;
       if (l.msg === 'processed') row.batch = l;
       else if (l.msg === 'skipped') row.errors.push(`skipped: ${l.reason}${l.code ? ` (${l.code})` : ''}${l.detail ? `: ${l.detail}` : ''}`);
