@@ -12,7 +12,7 @@ try {
   config = loadConfig({
     context: app.node.getAllContext(),
     env: process.env,
-    baseDir: path.resolve(__dirname, '..', '..'), // deploy/cdk (this file runs from out/bin)
+    baseDir: path.resolve(__dirname, '..', '..'), // deploy/cdk (this file runs from out/bin; cdk.json's app compiles first)
   });
 } catch (e) {
   if (e instanceof ConfigError) {

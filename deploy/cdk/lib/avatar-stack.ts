@@ -243,11 +243,11 @@ export class AvatarStack extends cdk.Stack {
 
     this.assetsBaseUrl = `https://${cfg.domainName ?? this.distribution.distributionDomainName}`;
 
-    new cdk.CfnOutput(this, 'UploadsBucketName', { value: this.uploadsBucket.bucketName, description: 'UPLOADS_BUCKET of the app' });
-    new cdk.CfnOutput(this, 'AssetsBucketName', { value: this.assetsBucket.bucketName, description: 'ASSETS_BUCKET of the app' });
-    new cdk.CfnOutput(this, 'AssetsBaseUrl', { value: this.assetsBaseUrl, description: 'ASSETS_BASE_URL of the app' });
+    new cdk.CfnOutput(this, 'UploadsBucketName', { value: this.uploadsBucket.bucketName, description: 'UPLOADS_BUCKET of the Flask app' });
+    new cdk.CfnOutput(this, 'AssetsBucketName', { value: this.assetsBucket.bucketName, description: 'ASSETS_BUCKET of the Flask app' });
+    new cdk.CfnOutput(this, 'AssetsBaseUrl', { value: this.assetsBaseUrl, description: 'ASSETS_BASE_URL of the Flask app (avatar URLs: <base>/<key>?v=<version>)' });
     new cdk.CfnOutput(this, 'DistributionId', { value: this.distribution.distributionId });
-    new cdk.CfnOutput(this, 'AvatarTopicArn', { value: this.topic.topicArn, description: 'SNS_TOPIC_ARNS of the app (webhook)' });
+    new cdk.CfnOutput(this, 'AvatarTopicArn', { value: this.topic.topicArn, description: 'SNS_TOPIC_ARNS of the Flask app (the webhook accepts this topic)' });
     new cdk.CfnOutput(this, 'ProcessImagesFunctionName', { value: this.fn.functionName });
   }
 }
