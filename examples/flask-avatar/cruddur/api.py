@@ -7,6 +7,7 @@ import json
 import re
 import urllib.request
 
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import Blueprint, Response, current_app, g, request
 
 from . import auth, sns, users
@@ -30,6 +31,13 @@ def json_body() -> dict | None:
 
 def invalid_json():
     return {"error": "invalid_json"}, 400
+
+
+@bp.errorhandler(ClientError)
+@bp.errorhandler(BotoCoreError)
+def storage_unavailable(e):
+    current_app.logger.error("S3 request failed: %s", e)
+    return {"error": "storage_unavailable"}, 503
 
 
 # ---------------------------------------------------------------- identity

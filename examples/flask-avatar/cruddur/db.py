@@ -106,8 +106,10 @@ class Connection:
             self.execute(stmt)
 
     @contextlib.contextmanager
-    def transaction(self):
-        """BEGIN ... COMMIT, or ROLLBACK when the block raises. Nested blocks join the outer one."""
+    def transaction(self, exclusive: bool = False):
+        """BEGIN ... COMMIT, or ROLLBACK when the block raises. Nested blocks join the outer one.
+        exclusive: one such transaction at a time across processes (SQLite: BEGIN IMMEDIATE takes
+        the write lock; PostgreSQL: a transaction-scoped advisory lock)."""
         if self._depth:
             self._depth += 1
             try:
@@ -115,8 +117,15 @@ class Connection:
             finally:
                 self._depth -= 1
             return
-        self.execute("BEGIN")
+        self.execute("BEGIN IMMEDIATE" if exclusive and self.dialect == "sqlite" else "BEGIN")
         self._depth = 1
+        if exclusive and self.dialect == "postgresql":
+            try:
+                self.execute("SELECT pg_advisory_xact_lock(7263001)")
+            except BaseException:
+                self._depth = 0
+                self.execute("ROLLBACK")
+                raise
         try:
             yield self
         except BaseException:

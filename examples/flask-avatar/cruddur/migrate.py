@@ -95,7 +95,9 @@ def discover(directory: str = DEFAULT_DIR) -> list[Migration]:
 
 
 def ensure_schema_table(conn: Connection) -> None:
-    conn.execute(SCHEMA_TABLE.strip())
+    # under the lock: PostgreSQL's CREATE TABLE IF NOT EXISTS can still collide with a concurrent one
+    with conn.transaction(exclusive=True):
+        conn.execute(SCHEMA_TABLE.strip())
 
 
 def applied_versions(conn: Connection) -> list[str]:
@@ -117,7 +119,11 @@ def migrate(conn: Connection, directory: str = DEFAULT_DIR) -> list[Migration]:
             continue
         mod = mig.load()
         try:
-            with conn.transaction():
+            with conn.transaction(exclusive=True):
+                # two processes migrating at once (two app workers starting): the second one waits
+                # for the lock, then finds the migration applied
+                if conn.one("SELECT version FROM schema_information WHERE version = ?", (mig.version,)):
+                    continue
                 conn.script(mod.migrate_sql())
                 conn.execute(
                     "INSERT INTO schema_information (version, name, applied_at) VALUES (?, ?, ?)",
@@ -143,7 +149,9 @@ def rollback(conn: Connection, directory: str = DEFAULT_DIR, steps: int = 1) -> 
             raise MigrationError(f"the last applied migration {last} has no file in {directory}")
         mod = mig.load()
         try:
-            with conn.transaction():
+            with conn.transaction(exclusive=True):
+                if not conn.one("SELECT version FROM schema_information WHERE version = ?", (last,)):
+                    continue
                 conn.script(mod.rollback_sql())
                 conn.execute("DELETE FROM schema_information WHERE version = ?", (last,))
         except DatabaseError as e:

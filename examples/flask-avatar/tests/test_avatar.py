@@ -165,3 +165,11 @@ def test_assets_base_url_is_configurable(make_app):
     auth, user = login(client)
     body = upload(client, auth, corpus("photos/concert.jpg")).get_json()
     assert body["avatar_url"] == f"https://assets.example.com/avatars/{user['uuid']}.jpg?v={body['version']}"
+
+
+def test_storage_down_is_503(make_app):
+    client = make_app(S3_ENDPOINT_URL="http://127.0.0.1:9", CREATE_BUCKETS=False).test_client()
+    auth, _ = login(client)
+    r = upload(client, auth, corpus("photos/concert.jpg"))
+    assert r.status_code == 503 and r.get_json() == {"error": "storage_unavailable"}
+    assert client.get("/api/profile/alice").get_json()["avatar_url"] is None  # nothing recorded

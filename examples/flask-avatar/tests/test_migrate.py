@@ -148,3 +148,18 @@ def test_cli(db_url, tmp_path):
         conn.close()
     r = run("generate", "no good")
     assert r.returncode == 1 and "migrate:" in r.stderr
+
+
+def test_two_processes_migrating_at_once(db_url):
+    procs = [subprocess.Popen([sys.executable, "-m", "cruddur.migrate", "--database-url", db_url, "migrate"],
+                              cwd=APP_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    counts = sorted(int(o.strip().splitlines()[-1].split()[0]) for o, _ in outs)
+    assert sum(counts) == len(SHIPPED)  # each migration applied by exactly one of them
+    conn = connect(db_url)
+    try:
+        assert m.applied_versions(conn) == SHIPPED
+    finally:
+        conn.close()
