@@ -8,15 +8,18 @@
 //   and unsupported files get clear messages and leave the avatar alone; a file the browser can
 //   decode but the Lambda cannot gets the server's verdict after the processing timeout.
 // Screenshots: out/app/profile.png (the profile after the second photo), out/app/profile-error.png.
-// Environment: THUMB_CORPUS (default <repo>/../shared/corpus), CHROMIUM (default /usr/bin/chromium),
-// DATABASE_URL (passed to the app; default SQLite).
+// The story runs on SQLite (the app's default); a shorter one (log in, bio, an upload, reload) runs
+// on a throwaway PostgreSQL cluster, checked in the database itself.
+// Environment: THUMB_CORPUS (default <repo>/../shared/corpus), CHROMIUM (default /usr/bin/chromium).
 const { describe, before, after, test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { spawnSync } = require('node:child_process');
 const { startStack, readLogs, REPO } = require('./stack');
+const { startPostgres, pgBin } = require('./postgres');
 
 const CORPUS = path.resolve(process.env.THUMB_CORPUS || path.join(REPO, '..', 'shared', 'corpus'));
 const OUT = path.join(REPO, 'out', 'app');
@@ -86,40 +89,65 @@ function deliveries(key) {
   return done + dropped;
 }
 
-describe('the profile page in chromium', { timeout: 600000 }, () => {
+async function openPage() {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true, // playwright's launch() also gives every run a fresh temporary --user-data-dir
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  page = await context.newPage();
+  page.on('console', (m) => {
+    // the API's expected 4xx answers (422, 415, ...) are logged by chromium too; a 404 is not expected
+    if (m.type() === 'error' && !/status of (4(0[0-3]|1\d|2\d))\b/.test(m.text())) consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  page.on('response', (r) => {
+    if (r.status() === 404 || r.status() >= 500) consoleErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  page.on('requestfailed', (r) => consoleErrors.push(`failed ${r.method()} ${r.url()}: ${r.failure().errorText}`));
+}
+
+async function closeAll() {
+  if (browser) await browser.close();
+  browser = null;
+  if (stack) {
+    if (process.exitCode) console.log(readLogs(stack.logDir));
+    await stack.stop();
+  }
+  stack = null;
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  tmp = null;
+}
+
+async function login(h, displayName) {
+  await page.goto(`${stack.url}?processing_timeout=${PROCESSING_TIMEOUT_S}`);
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#login-handle', h);
+  await page.fill('#login-display-name', displayName);
+  await page.click('#login-submit');
+  await page.waitForSelector('#profile-view:not([hidden])');
+}
+
+async function saveProfile(displayName, bio) {
+  await page.fill('#edit-display-name', displayName);
+  await page.fill('#edit-bio', bio);
+  await page.click('#profile-save');
+  await page.waitForSelector('#profile-saved:not([hidden]), #profile-form .error:not([hidden])');
+}
+
+describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
   before(async () => {
     for (const f of [PHOTO_1, PHOTO_2]) assert.ok(fs.existsSync(f), `corpus photo missing: ${f} (set THUMB_CORPUS)`);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cruddur-e2e-files-'));
     fs.mkdirSync(OUT, { recursive: true });
     stack = await startStack();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true, // playwright's launch() also gives every run a fresh temporary --user-data-dir
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    page = await context.newPage();
-    page.on('console', (m) => {
-      // the API's expected 4xx answers (422, 415, ...) are logged by chromium too; a 404 is not expected
-      if (m.type() === 'error' && !/status of (4(0[0-3]|1\d|2\d))\b/.test(m.text())) consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    page.on('response', (r) => {
-      if (r.status() === 404 || r.status() >= 500) consoleErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
-    });
-    page.on('requestfailed', (r) => consoleErrors.push(`failed ${r.method()} ${r.url()}: ${r.failure().errorText}`));
+    await openPage();
     handle = `e2e_${process.pid}_${Date.now() % 100000}`;
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (stack) {
-      if (process.exitCode) console.log(readLogs(stack.logDir));
-      await stack.stop();
-    }
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(closeAll);
 
   test('1. log in with a handle', async () => {
     await page.goto(`${stack.url}?processing_timeout=${PROCESSING_TIMEOUT_S}`);
@@ -151,19 +179,19 @@ describe('the profile page in chromium', { timeout: 600000 }, () => {
     assert.equal(await page.innerText('#profile-display-name'), 'Andrew Brown', 'a rejected edit changes nothing');
 
     const bio = 'Weekend woodworker.\nMy avatar was made by libthumb in the process-images Lambda.';
-    await page.fill('#edit-display-name', 'Andrew Brown, woodworker');
+    await page.fill('#edit-display-name', 'Andy Brown');
     await page.fill('#edit-bio', bio);
     await page.click('#profile-save');
     await page.waitForSelector('#profile-saved:not([hidden])');
     assert.ok(await page.isHidden('#error-display_name'));
     assert.ok(await page.isHidden('#error-bio'));
-    assert.equal(await page.innerText('#profile-display-name'), 'Andrew Brown, woodworker');
+    assert.equal(await page.innerText('#profile-display-name'), 'Andy Brown');
     assert.equal(await page.$eval('#profile-bio', (e) => e.textContent), bio);
 
     await page.reload(); // what the server kept, not what the page remembered
     await page.waitForSelector('#profile-view:not([hidden])');
     await page.waitForFunction(() => document.getElementById('profile-display-name').textContent !== '');
-    assert.equal(await page.innerText('#profile-display-name'), 'Andrew Brown, woodworker');
+    assert.equal(await page.innerText('#profile-display-name'), 'Andy Brown');
     assert.equal(await page.$eval('#profile-bio', (e) => e.textContent), bio);
     assert.equal(await page.inputValue('#edit-bio'), bio);
   });
@@ -282,6 +310,49 @@ describe('the profile page in chromium', { timeout: 600000 }, () => {
 
   test('the page logged no errors', () => {
     // uncaught exceptions, a failed avatar load (404), a 5xx of the API
+    assert.deepEqual(consoleErrors, []);
+  });
+});
+
+describe('the profile page on PostgreSQL (DATABASE_URL)', { timeout: 300000 }, () => {
+  let pg;
+  before(async () => {
+    assert.ok(pgBin(), 'PostgreSQL is installed (bash scripts/setup-deps app)');
+    pg = await startPostgres();
+    stack = await startStack({ env: { DATABASE_URL: pg.url } });
+    await openPage();
+  });
+
+  after(async () => {
+    await closeAll();
+    if (pg) await pg.stop();
+  });
+
+  test('log in, save a bio, upload the seed\'s way, reload: all kept in PostgreSQL', async () => {
+    const h = `e2e_pg_${process.pid}`;
+    await login(h, 'Pat Postgres');
+    const bio = 'Kept in PostgreSQL.';
+    await saveProfile('Pat Postgres', bio);
+    assert.equal(await page.$eval('#profile-bio', (e) => e.textContent), bio);
+    const r = await upload(PHOTO_2);
+    assert.equal(r.state, 'done', r.text);
+    assert.equal(r.via, 'bucket', r.text);
+    const shown = await avatarState();
+    assert.equal(shown.width, 512);
+    assert.match(shown.src, /\?v=[0-9a-f]{16}$/);
+
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById('profile-bio').textContent !== '');
+    assert.equal(await page.$eval('#profile-bio', (e) => e.textContent), bio);
+    await page.waitForFunction(() => { const i = document.getElementById('avatar'); return !i.hidden && i.naturalWidth > 0; });
+    assert.equal((await avatarState()).src, shown.src);
+
+    // the row is in PostgreSQL, not in some SQLite file
+    const version = shown.src.split('?v=')[1];
+    const q = spawnSync(path.join(pgBin(), 'psql'), [pg.url, '-At', '-c',
+      `SELECT bio || '|' || avatar_version FROM users WHERE handle = '${h}'`], { encoding: 'utf8' });
+    assert.equal(q.status, 0, q.stderr);
+    assert.equal(q.stdout.trim(), `${bio}|${version}`);
     assert.deepEqual(consoleErrors, []);
   });
 });
