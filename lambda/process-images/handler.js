@@ -61,6 +61,7 @@ function errorFields(err) {
     code: err?.code ?? err?.Code ?? undefined,
     message: String(err?.message ?? err),
     status: err?.$metadata?.httpStatusCode,
+    attempts: err?.$metadata?.attempts, // the SDK's own retries, before this record counts as failed
   };
 }
 

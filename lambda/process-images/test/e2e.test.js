@@ -172,6 +172,24 @@ test('a missing bucket fails the invocation (Lambda retries it); the rest of the
   assert.equal(logger.lines.find((l) => l.msg === 'failed').error, 'NoSuchBucket');
 });
 
+test('S3 unreachable (connection refused after the SDK`s retries) fails the invocation so Lambda retries', async () => {
+  const net = require('node:net');
+  const port = await new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+  });
+  const logger = memoryLogger();
+  const handler = createHandler({ ...env, S3_ENDPOINT: `http://127.0.0.1:${port}` }, { logger });
+  await assert.rejects(handler(s3Event([s3Record(UPLOADS, 'avatars/original/ok.jpg')])), (err) => {
+    assert.equal(err.name, 'RecordsFailed');
+    assert.deepEqual(err.summary, { processed: 0, skipped: 0, failed: 1 });
+    return true;
+  });
+  const failed = logger.lines.find((l) => l.msg === 'failed');
+  assert.match(`${failed.code} ${failed.message}`, /ECONNREFUSED/);
+  assert.equal(failed.attempts, 3); // the SDK's standard retry mode tried three times first
+  handler.clients.s3.destroy();
+});
+
 test('AVATAR_TOPIC_ARN: one SNS message per avatar, read from a subscribed SQS queue', async () => {
   const sns = new SNSClient(clientConfig(moto.endpoint));
   const sqs = new SQSClient(clientConfig(moto.endpoint));
