@@ -732,6 +732,7 @@ PyDoc_STRVAR(error_doc,
 "code: the C error name without THUMB_, e.g. 'ETRUNCATED', 'ELIMIT_PIXELS' (see ERROR_CODES);\n"
 "number: its number in thumb.h; detail: libthumb's detail text; path: the file, for info_file.");
 
+PyMODINIT_FUNC PyInit__libthumb(void);
 PyMODINIT_FUNC PyInit__libthumb(void) {
     PyObject *m = PyModule_Create(&module_def);
     if (!m) return NULL;
