@@ -10,7 +10,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand } = require('@aws-sdk/client-s3');
 const sharp = require('libthumb');
 
@@ -69,6 +69,26 @@ test('every ELF in the zip: DT_RPATH $ORIGIN, no glibc symbol version above 2.34
     assert.ok(versions.length > 0, f);
     const over = versions.filter(([a, b]) => a > 2 || (a === 2 && b > 34));
     assert.deepEqual(over, [], `${f} needs a glibc newer than 2.34`);
+  }
+});
+
+test('tools/check-glibc (the build\'s guard) passes the zip and fails a library needing glibc 2.36', () => {
+  const check = path.join(__dirname, '..', 'tools', 'check-glibc');
+  const ok = spawnSync('bash', [check, dir, '2.34'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /libthumb\.node +GLIBC_2\.\d+/);
+  // arc4random is new in glibc 2.36 (Debian 12 has it, Amazon Linux 2023's 2.34 does not)
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'check-glibc-'));
+  try {
+    fs.writeFileSync(path.join(tmp, 'new.c'), '#include <stdlib.h>\nunsigned f(void) { return arc4random(); }\n');
+    execFileSync('gcc', ['-shared', '-fPIC', '-o', path.join(tmp, 'libnew.so'), path.join(tmp, 'new.c')]);
+    const bad = spawnSync('bash', [check, tmp, '2.34'], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /libnew\.so needs glibc 2\.36, newer than 2\.34/);
+    assert.match(bad.stderr, /arc4random@GLIBC_2\.36/);
+    assert.equal(spawnSync('bash', [check, tmp, '2.36'], { encoding: 'utf8' }).status, 0);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
 
