@@ -33,6 +33,19 @@ let page;
 let tmp;
 let handle;
 const consoleErrors = [];
+let failed = false; // any step failed: keep the stack's logs (and print their ends)
+
+// test() that remembers a failure
+function step(name, fn) {
+  test(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  });
+}
 
 // The avatar <img> as the page shows it: src, natural size, and a 8x8 thumbnail of its pixels.
 async function avatarState() {
@@ -96,7 +109,7 @@ async function openPage() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 730 } });
   page = await context.newPage();
   page.on('console', (m) => {
     // the API's expected 4xx answers (422, 415, ...) are logged by chromium too; a 404 is not expected
@@ -113,8 +126,9 @@ async function closeAll() {
   if (browser) await browser.close();
   browser = null;
   if (stack) {
-    if (process.exitCode) console.log(readLogs(stack.logDir));
+    if (failed) console.log(`the stack's logs (kept in ${stack.logDir}):\n${readLogs(stack.logDir)}`);
     await stack.stop();
+    if (!failed) fs.rmSync(stack.logDir, { recursive: true, force: true });
   }
   stack = null;
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -149,7 +163,7 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
 
   after(closeAll);
 
-  test('1. log in with a handle', async () => {
+  step('1. log in with a handle', async () => {
     await page.goto(`${stack.url}?processing_timeout=${PROCESSING_TIMEOUT_S}`);
     await page.waitForSelector('#login-view:not([hidden])');
     await page.fill('#login-handle', 'Not A Handle!');
@@ -168,7 +182,7 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
     assert.ok(await page.isVisible('#avatar-placeholder'));
   });
 
-  test('2. edit the profile: the 422 messages, then the bio', async () => {
+  step('2. edit the profile: the 422 messages, then the bio', async () => {
     await page.fill('#edit-display-name', '   ');
     await page.fill('#edit-bio', 'x'.repeat(301));
     await page.click('#profile-save');
@@ -198,7 +212,7 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
 
   let first;
   let uuid;
-  test('3-4. upload a photo the seed\'s way and see the 512x512 avatar', async () => {
+  step('3-4. upload a photo the seed\'s way and see the 512x512 avatar', async () => {
     const r = await upload(PHOTO_1);
     assert.equal(r.state, 'done', `upload failed: ${r.text}`);
     assert.equal(r.via, 'bucket', `the Lambda made the avatar, not the fallback: ${r.text}`);
@@ -227,7 +241,7 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
     assert.match(await page.innerText('#profile-bio'), /Weekend woodworker/);
   });
 
-  test('a second, different photo: a new URL, new pixels, never the cached copy', async () => {
+  step('a second, different photo: a new URL, new pixels, never the cached copy', async () => {
     // The app dates an upload to the second (S3's Last-Modified): a second upload in the same
     // second as the previous avatar's write is taken for "the same picture again" (reported).
     await new Promise((r) => setTimeout(r, 1100));
@@ -248,7 +262,7 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
     await page.screenshot({ path: path.join(OUT, 'profile.png'), fullPage: true });
   });
 
-  test('corrupt and unsupported files: a clear message, the avatar kept', async () => {
+  step('corrupt and unsupported files: a clear message, the avatar kept', async () => {
     const before = await avatarState();
     const photo = fs.readFileSync(PHOTO_2);
     const cases = [
@@ -278,7 +292,7 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
     assert.equal((await avatarState()).src, before.src);
   });
 
-  test('a file the browser decodes but the Lambda cannot: the server\'s verdict after the timeout', async () => {
+  step('a file the browser decodes but the Lambda cannot: the server\'s verdict after the timeout', async () => {
     // chromium shows the scans it has of this truncated progressive JPEG; libthumb refuses it
     const file = path.join(CORPUS, 'jpeg-variants', 'video-001.progressive.truncated.jpeg');
     const before = await avatarState();
@@ -299,7 +313,7 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
     assert.equal(deliveries(`avatars/original/${uuid}.jpg`), n + 1);
   });
 
-  test('the same photo again: saved, and the profile keeps one version', async () => {
+  step('the same photo again: saved, and the profile keeps one version', async () => {
     await new Promise((r) => setTimeout(r, 1100));
     const before = await avatarState();
     const r = await upload(PHOTO_2);
@@ -308,7 +322,7 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
     assert.equal(now.src, before.src, 'the same picture has the same versioned URL');
   });
 
-  test('the page logged no errors', () => {
+  step('the page logged no errors', () => {
     // uncaught exceptions, a failed avatar load (404), a 5xx of the API
     assert.deepEqual(consoleErrors, []);
   });
@@ -328,7 +342,7 @@ describe('the profile page on PostgreSQL (DATABASE_URL)', { timeout: 300000 }, (
     if (pg) await pg.stop();
   });
 
-  test('log in, save a bio, upload the seed\'s way, reload: all kept in PostgreSQL', async () => {
+  step('log in, save a bio, upload the seed\'s way, reload: all kept in PostgreSQL', async () => {
     const h = `e2e_pg_${process.pid}`;
     await login(h, 'Pat Postgres');
     const bio = 'Kept in PostgreSQL.';
