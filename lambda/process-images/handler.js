@@ -71,10 +71,10 @@ const msSince = (t0) => msBetween(t0, process.hrtime.bigint());
 function createHandler(env = process.env, deps = {}) {
   const config = loadConfig(env);
   const clients = deps.s3 ? { s3: deps.s3, sns: deps.sns } : makeClients(config);
-  const log = deps.logger || jsonLogger();
+  const baseLog = deps.logger || jsonLogger();
 
   // One record -> {status, ...}; never throws.
-  async function processRecord(job) {
+  async function processRecord(job, log) {
     const { bucket, key } = job;
     const t0 = process.hrtime.bigint();
     const name = baseName(key);
@@ -119,8 +119,18 @@ function createHandler(env = process.env, deps = {}) {
     return reason ? { bucket, key, skip: reason } : { bucket, key };
   }
 
-  async function handler(event) {
+  // Lambda passes context; its request id goes on every line (they are written to stdout directly,
+  // not through the runtime's console, which would add it).
+  function invocationLog(context) {
+    const requestId = context?.awsRequestId;
+    if (!requestId) return baseLog;
+    const tag = (f) => (fields) => f({ requestId, ...fields });
+    return { info: tag(baseLog.info), warn: tag(baseLog.warn), error: tag(baseLog.error) };
+  }
+
+  async function handler(event, context) {
     const t0 = process.hrtime.bigint();
+    const log = invocationLog(context);
     const records = Array.isArray(event?.Records) ? event.Records : [];
     if (!Array.isArray(event?.Records)) {
       log.warn({ msg: 'no records', event: event?.Event ?? typeof event });
@@ -140,7 +150,7 @@ function createHandler(env = process.env, deps = {}) {
       seen.add(id);
       jobs.push(p);
     }
-    const results = await mapLimit(jobs, config.concurrency, processRecord);
+    const results = await mapLimit(jobs, config.concurrency, (job) => processRecord(job, log));
     const summary = {
       processed: results.filter((r) => r.status === 'processed').length,
       skipped: skipped + results.filter((r) => r.status === 'skipped').length,

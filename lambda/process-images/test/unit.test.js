@@ -293,3 +293,16 @@ test('the S3 client is made once per container, with S3_ENDPOINT and S3_FORCE_PA
   assert.equal(handler.clients.s3, s3);
   s3.destroy();
 });
+
+test('handler: with a Lambda context, every log line carries its awsRequestId', async () => {
+  const logger = memoryLogger();
+  const s3 = memoryS3(new Map([['uploads/avatars/original/a.jpg', fs.readFileSync(corpusFile('photos/concert.jpg'))]]));
+  const handler = createHandler(ENV, { s3, logger });
+  await handler(s3Event([s3Record('uploads', 'avatars/original/a.jpg'), s3Record('uploads', 'banners/x.jpg')]),
+    { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' });
+  assert.deepEqual(logger.lines.map((l) => [l.msg, l.requestId]), [
+    ['skipped', 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef'],
+    ['processed', 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef'],
+    ['summary', 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef'],
+  ]);
+});
