@@ -1,19 +1,19 @@
 # Type stubs of libthumb's C extension (src/_libthumb.c).
 import os
-from typing import Final, Literal, Optional, Tuple, Union
+from typing import ClassVar, Final, Literal, Optional, Tuple, Union, final
 
 from typing_extensions import Buffer  # type: ignore[import-not-found, unused-ignore]
 
-Fit = Literal["cover", "contain", "fill", "inside", "outside"]
-Position = Literal[
+_Fit = Literal["cover", "contain", "fill", "inside", "outside"]
+_Position = Literal[
     "centre", "center", "north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest",
     "top", "right", "bottom", "left", "right top", "right bottom", "left bottom", "left top",
 ]
-Kernel = Literal["lanczos3", "nearest", "linear", "cubic"]
-Format = Literal["jpeg", "jpg", "png"]
-Chroma = Literal["4:2:0", "420", "4:4:4", "444"]
-Background = Union[Tuple[int, int, int], Tuple[int, int, int, int], str]
-StrPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+_Kernel = Literal["lanczos3", "nearest", "linear", "cubic"]
+_Format = Literal["jpeg", "jpg", "png"]
+_Chroma = Literal["4:2:0", "420", "4:4:4", "444"]
+_Background = Union[Tuple[int, int, int], Tuple[int, int, int, int], str]
+_StrPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 ERROR_CODES: Final[dict[str, int]]
 libthumb_version: Final[str]
@@ -27,7 +27,16 @@ class ThumbError(Exception):
     detail: str
     path: Optional[str]
 
+@final
 class Info(Tuple[object, ...]):
+    """An image's header information (a struct sequence, like os.stat_result)."""
+    n_fields: ClassVar[int]
+    n_sequence_fields: ClassVar[int]
+    n_unnamed_fields: ClassVar[int]
+    __match_args__: ClassVar[Tuple[str, ...]] = (
+        "format", "width", "height", "orientation", "channels", "bit_depth", "has_alpha", "progressive",
+        "has_icc", "icc_size", "has_exif", "colour_space", "stored_width", "stored_height",
+    )
     @property
     def format(self) -> str: ...
     @property
@@ -62,17 +71,17 @@ def thumbnail(
     width: Optional[int],
     height: Optional[int] = None,
     *,
-    fit: Fit = "cover",
-    position: Position = "centre",
-    kernel: Kernel = "lanczos3",
-    format: Optional[Format] = "jpeg",
+    fit: _Fit = "cover",
+    position: _Position = "centre",
+    kernel: _Kernel = "lanczos3",
+    format: Optional[_Format] = "jpeg",
     quality: int = 80,
     progressive: bool = False,
-    background: Background = (255, 255, 255),
+    background: _Background = (255, 255, 255),
     auto_orient: bool = True,
     without_enlargement: bool = False,
     max_pixels: int = 268402689,
-    chroma_subsampling: Chroma = "4:2:0",
+    chroma_subsampling: _Chroma = "4:2:0",
     optimize_coding: bool = True,
     png_compression: int = 6,
     keep_colour: bool = False,
@@ -91,22 +100,22 @@ def thumbnail(
 ) -> bytes: ...
 
 def thumbnail_file(
-    src: StrPath,
-    dst: StrPath,
+    src: _StrPath,
+    dst: _StrPath,
     width: Optional[int],
     height: Optional[int] = None,
     *,
-    fit: Fit = "cover",
-    position: Position = "centre",
-    kernel: Kernel = "lanczos3",
-    format: Optional[Format] = None,
+    fit: _Fit = "cover",
+    position: _Position = "centre",
+    kernel: _Kernel = "lanczos3",
+    format: Optional[_Format] = None,
     quality: int = 80,
     progressive: bool = False,
-    background: Background = (255, 255, 255),
+    background: _Background = (255, 255, 255),
     auto_orient: bool = True,
     without_enlargement: bool = False,
     max_pixels: int = 268402689,
-    chroma_subsampling: Chroma = "4:2:0",
+    chroma_subsampling: _Chroma = "4:2:0",
     optimize_coding: bool = True,
     png_compression: int = 6,
     keep_colour: bool = False,
@@ -136,7 +145,7 @@ def info(
 ) -> Info: ...
 
 def info_file(
-    path: StrPath,
+    path: _StrPath,
     *,
     auto_orient: bool = True,
     max_pixels: int = 268402689,
