@@ -360,3 +360,27 @@ test('the template has no lookups or account-specific values (synth needs no AWS
   assert.ok(!/\b\d{12}\b/.test(text), 'no account id baked in');
   assert.equal(template.toJSON().Parameters.BootstrapVersion.Type, 'AWS::SSM::Parameter::Value<String>');
 });
+
+test('the default stack is exactly these resources, with no synth warnings or errors', () => {
+  const counts: Record<string, number> = {};
+  for (const r of Object.values(template.toJSON().Resources as Record<string, Json>)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+  assert.deepEqual(counts, {
+    'AWS::S3::Bucket': 2,
+    'AWS::S3::BucketPolicy': 2,
+    'AWS::SNS::Topic': 1,
+    'AWS::SNS::TopicPolicy': 1,
+    'AWS::Logs::LogGroup': 1,
+    'AWS::IAM::Role': 2, // the Lambda's, and CDK's bucket-notifications handler's
+    'AWS::IAM::Policy': 1, // the handler's s3:PutBucketNotification
+    'AWS::Lambda::Function': 2,
+    'AWS::Lambda::Permission': 1,
+    'AWS::Lambda::EventInvokeConfig': 1,
+    'Custom::S3BucketNotifications': 1,
+    'AWS::CloudFront::CachePolicy': 1,
+    'AWS::CloudFront::OriginAccessControl': 1,
+    'AWS::CloudFront::Distribution': 1,
+  });
+  const { stack } = synth();
+  assert.deepEqual(Annotations.fromStack(stack).findWarning('*', Match.anyValue()), []);
+  assert.deepEqual(Annotations.fromStack(stack).findError('*', Match.anyValue()), []);
+});
