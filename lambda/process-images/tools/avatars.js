@@ -124,7 +124,7 @@ async function main() {
     const t1 = process.hrtime.bigint();
     let batchSummary;
     try {
-      batchSummary = await handler(s3Event(rows.map((r) => s3Record(UPLOADS, r.key))));
+      batchSummary = await handler(s3Event(rows.map((r) => s3Record(UPLOADS, r.key))), { awsRequestId: 'local-batch' });
     } catch (err) {
       batchSummary = err.summary || { error: err.message };
     }
@@ -145,7 +145,7 @@ async function main() {
         const from = logs.length;
         const t = process.hrtime.bigint();
         try {
-          await handler(s3Event([s3Record(UPLOADS, row.key)]));
+          await handler(s3Event([s3Record(UPLOADS, row.key)]), { awsRequestId: `local-${row.stem}-${r + 1}` });
         } catch (err) {
           row.errors.push(`single-record run: ${err.message}`);
           break;
