@@ -95,6 +95,8 @@ def update_profile():
     if errors:
         return {"errors": errors}, 422
     row = users.update_profile(g.user["uuid"], name.strip(), bio, set_bio)
+    if row is None:  # deleted since the token was checked
+        return auth.unauthorized()
     return {"handle": row["handle"], "display_name": row["display_name"], "bio": row["bio"]}
 
 
