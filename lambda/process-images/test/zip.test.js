@@ -47,7 +47,9 @@ test('the zip holds the handler, production modules, the addon and its three lib
   for (const f of ['index.js', 'handler.js', 'config.js', 's3-image-processing.js', 'package.json',
     'node_modules/@aws-sdk/client-s3/package.json', 'node_modules/@aws-sdk/client-sns/package.json',
     'node_modules/libthumb/index.js', 'node_modules/libthumb/build/Release/libthumb.node',
-    ...LIBS.map((l) => `node_modules/libthumb/build/Release/${l}`)]) {
+    ...LIBS.map((l) => `node_modules/libthumb/build/Release/${l}`),
+    ...LIBS.map((l) => `node_modules/libthumb/build/Release/licenses/${l}.copyright`), 'node_modules/libthumb/LICENSE',
+    'node_modules/@aws-sdk/client-s3/LICENSE']) {
     assert.ok(list.includes(f), `${f} missing`);
   }
   const unwanted = list.filter((f) => /client-sqs|\/sharp\/|@img\/|dist-es\/|dist-types\/|\.d\.ts$|\.map$|\.c$|test\/|CMakeLists/.test(f));
