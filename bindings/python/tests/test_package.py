@@ -54,3 +54,27 @@ def test_public_names_are_in_the_stubs():
     assert libthumb.ThumbError.__module__ == "libthumb" and libthumb.Info.__module__ == "libthumb"
     assert libthumb.thumbnail.__doc__.startswith("thumbnail(data, width, height=None, *, fit='cover'")
     assert "Make a JPEG or PNG thumbnail" in libthumb.thumbnail.__doc__
+
+
+def test_stubs_match_the_extension_and_type_check_a_caller(tmp_path):
+    """mypy's stubtest compares the .pyi with the module at run time; then a caller type-checks
+    under --strict, and a wrong option value is caught by the type checker."""
+    r = subprocess.run([sys.executable, "-m", "mypy.stubtest", "libthumb"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    caller = tmp_path / "caller.py"
+    caller.write_text(
+        "import libthumb\n"
+        "data = b''\n"
+        "out: bytes = libthumb.thumbnail(data, 512, 512, fit='cover', background='#ffffff', quality=80)\n"
+        "m = libthumb.info(bytearray(data))\n"
+        "w: int = m.width + m.stored_height\n"
+        "libthumb.thumbnail_file('a.jpg', 'b.png', 256, None, fit='inside')\n"
+        "try:\n"
+        "    libthumb.thumbnail(memoryview(data), None)\n"
+        "except libthumb.ThumbError as e:\n"
+        "    c: str = e.code\n"
+        "libthumb.thumbnail(data, 512, fit='bogus')\n")
+    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(caller)],
+                       capture_output=True, text=True, cwd=tmp_path)
+    errors = [line for line in r.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and "caller.py:11:" in errors[0] and "Literal['bogus']" in errors[0], r.stdout
