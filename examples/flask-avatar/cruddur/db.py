@@ -101,7 +101,12 @@ class Connection:
         return rows[0] if rows else None
 
     def script(self, script: str) -> None:
-        """Run every statement of a script (no parameters), in order."""
+        """Run every statement of a script (no parameters), in order. PostgreSQL takes the script
+        whole (so dollar-quoted bodies need no splitting); SQLite's driver runs one statement a call."""
+        if self.dialect == "postgresql":
+            if split_sql(script):
+                self.execute(script)
+            return
         for stmt in split_sql(script):
             self.execute(stmt)
 

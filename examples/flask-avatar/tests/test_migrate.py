@@ -163,3 +163,18 @@ def test_two_processes_migrating_at_once(db_url):
         assert m.applied_versions(conn) == SHIPPED
     finally:
         conn.close()
+
+
+def test_postgresql_takes_dollar_quoted_bodies(conn, tmp_path):
+    if conn.dialect != "postgresql":
+        # SQLite has no dollar quoting; its splitter keeps ';' inside quotes (test_sorted_order...)
+        assert conn.dialect == "sqlite"
+        return
+    write(tmp_path, "20240101000000", "fn",
+          "CREATE FUNCTION two() RETURNS integer AS $$ BEGIN RETURN 2; END; $$ LANGUAGE plpgsql; "
+          "CREATE TABLE t2 (v integer DEFAULT two());",
+          "DROP TABLE t2; DROP FUNCTION two();")
+    m.migrate(conn, str(tmp_path))
+    assert conn.one("SELECT two() AS v") == {"v": 2}
+    m.rollback(conn, str(tmp_path))
+    assert conn.table_columns("t2") == []
