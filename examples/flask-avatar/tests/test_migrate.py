@@ -165,11 +165,9 @@ def test_two_processes_migrating_at_once(db_url):
         conn.close()
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite has no dollar quoting
 def test_postgresql_takes_dollar_quoted_bodies(conn, tmp_path):
-    if conn.dialect != "postgresql":
-        # SQLite has no dollar quoting; its splitter keeps ';' inside quotes (test_sorted_order...)
-        assert conn.dialect == "sqlite"
-        return
+    assert conn.dialect == "postgresql"
     write(tmp_path, "20240101000000", "fn",
           "CREATE FUNCTION two() RETURNS integer AS $$ BEGIN RETURN 2; END; $$ LANGUAGE plpgsql; "
           "CREATE TABLE t2 (v integer DEFAULT two());",
