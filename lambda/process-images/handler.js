@@ -6,7 +6,8 @@
 // at a time. Each record ends as one of
 //   processed  the avatar is in DEST_BUCKET_NAME (and announced on AVATAR_TOPIC_ARN when set);
 //   skipped    not ours (outside FOLDER_INPUT, our own output, not an ObjectCreated event, a duplicate
-//              in the batch) or not an image we can read (corrupt, truncated, unsupported, too big, gone):
+//              in the batch) or not an image we can read (corrupt, truncated, unsupported, too big, gone,
+//              replaced by a newer upload since the event):
 //              logged, and retrying would not change it;
 //   failed     anything else: S3 or SNS errors left after the SDK's own retries, out of memory, ...
 // The result is {processed, skipped, failed}. When a record failed, the invocation throws after the
@@ -80,7 +81,7 @@ function createHandler(env = process.env, deps = {}) {
     const name = baseName(key);
     const destKey = outputKey(config, name);
     try {
-      const image = await img.getOriginalImage(clients.s3, bucket, key, config.maxInputBytes);
+      const image = await img.getOriginalImage(clients.s3, bucket, key, config.maxInputBytes, job.eTag);
       const tGot = process.hrtime.bigint();
       const jpeg = await img.processImage(image, config.width, config.height);
       const tMade = process.hrtime.bigint();
@@ -116,7 +117,9 @@ function createHandler(env = process.env, deps = {}) {
     const key = decodeKey(rawKey);
     if (key === null) return { bucket, key: rawKey, skip: 'malformed key encoding' };
     const reason = skipReason(config, bucket, key);
-    return reason ? { bucket, key, skip: reason } : { bucket, key };
+    if (reason) return { bucket, key, skip: reason };
+    const eTag = record.s3.object.eTag;
+    return { bucket, key, eTag: typeof eTag === 'string' && /^[0-9a-f]{32}(-[0-9]+)?$/i.test(eTag) ? eTag : undefined };
   }
 
   // Lambda passes context; its request id goes on every line (they are written to stdout directly,

@@ -36,14 +36,19 @@ class SkipRecord extends Error {
 }
 
 // Download the upload into a Buffer, refusing more than maxBytes (a 128 MB Lambda must not be taken
-// down by one huge file).
-async function getOriginalImage(s3, bucket, key, maxBytes) {
+// down by one huge file). With the event's eTag, only that upload is read: when the user has uploaded
+// again since, S3 answers 412 and the record is skipped - the newer upload has its own event, and an
+// older photo processed late must not overwrite the newer avatar.
+async function getOriginalImage(s3, bucket, key, maxBytes, eTag) {
   let res;
   try {
-    res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(eTag ? { IfMatch: `"${eTag}"` } : {}) }));
   } catch (err) {
     if (err && err.name === 'NoSuchKey') { // a missing bucket (NoSuchBucket, also 404) is a failure
-      throw new SkipRecord('object not found', 'deleted or replaced before it was processed', 'NoSuchKey');
+      throw new SkipRecord('object not found', 'deleted before it was processed', 'NoSuchKey');
+    }
+    if (eTag && (err?.name === 'PreconditionFailed' || err?.$metadata?.httpStatusCode === 412)) {
+      throw new SkipRecord('superseded', `the object is no longer the upload of this event (eTag ${eTag})`, 'PreconditionFailed');
     }
     throw err;
   }

@@ -190,6 +190,25 @@ test('S3 unreachable (connection refused after the SDK`s retries) fails the invo
   handler.clients.s3.destroy();
 });
 
+test('the event`s eTag: an upload replaced by a newer one before it was read is skipped, not processed late', async () => {
+  const key = 'avatars/original/twice.jpg';
+  const v1 = await s3.send(new PutObjectCommand({ Bucket: UPLOADS, Key: key, Body: fs.readFileSync(corpusFile('photos/rocket.jpg')) }));
+  const v2 = await s3.send(new PutObjectCommand({ Bucket: UPLOADS, Key: key, Body: fs.readFileSync(corpusFile('photos/concert.jpg')) }));
+  assert.notEqual(v1.ETag, v2.ETag);
+  const logger = memoryLogger();
+  const handler = createHandler(env, { logger });
+  // the first upload's event, delivered after the second upload
+  assert.deepEqual(await handler(s3Event([s3Record(UPLOADS, key, { eTag: v1.ETag })])), { processed: 0, skipped: 1, failed: 0 });
+  const skipped = logger.lines.find((l) => l.msg === 'skipped');
+  assert.equal(skipped.reason, 'superseded');
+  await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: ASSETS, Key: 'avatars/twice.jpg' })), { name: 'NotFound' });
+  // the second upload's event
+  assert.deepEqual(await handler(s3Event([s3Record(UPLOADS, key, { eTag: v2.ETag })])), { processed: 1, skipped: 0, failed: 0 });
+  const { body } = await assertAvatar('avatars/twice.jpg');
+  const expected = await sharp(fs.readFileSync(corpusFile('photos/concert.jpg'))).resize(512, 512).jpeg().toBuffer();
+  assert.ok(body.equals(expected));
+});
+
 test('AVATAR_TOPIC_ARN: one SNS message per avatar, read from a subscribed SQS queue', async () => {
   const sns = new SNSClient(clientConfig(moto.endpoint));
   const sqs = new SQSClient(clientConfig(moto.endpoint));

@@ -18,7 +18,8 @@ function s3EventKey(key) {
   return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
 }
 
-function s3Record(bucket, key, { eventName = 'ObjectCreated:Put', size = 1024, encode = true } = {}) {
+// eTag: as S3 puts it in the event (no quotes; PutObject's response has them).
+function s3Record(bucket, key, { eventName = 'ObjectCreated:Put', size = 1024, encode = true, eTag } = {}) {
   return {
     eventVersion: '2.1',
     eventSource: 'aws:s3',
@@ -29,7 +30,10 @@ function s3Record(bucket, key, { eventName = 'ObjectCreated:Put', size = 1024, e
       s3SchemaVersion: '1.0',
       configurationId: 'ThumbLambdaTrigger',
       bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
-      object: { key: encode ? s3EventKey(key) : key, size, sequencer: '0064C0F3D27D1F6A1A' },
+      object: {
+        key: encode ? s3EventKey(key) : key, size, sequencer: '0064C0F3D27D1F6A1A',
+        ...(eTag ? { eTag: eTag.replace(/"/g, '') } : {}),
+      },
     },
   };
 }

@@ -110,7 +110,7 @@ async function main() {
         fs.writeFileSync(path.join(out, 'previews', `${stem}.jpg`), p);
         row.preview = `previews/${stem}.jpg`;
       } catch { /* no preview: the row shows the error from the handler */ }
-      await s3.send(new PutObjectCommand({ Bucket: UPLOADS, Key: key, Body: bytes }));
+      row.eTag = (await s3.send(new PutObjectCommand({ Bucket: UPLOADS, Key: key, Body: bytes }))).ETag;
       rows.push(row);
     }
 
@@ -124,7 +124,7 @@ async function main() {
     const t1 = process.hrtime.bigint();
     let batchSummary;
     try {
-      batchSummary = await handler(s3Event(rows.map((r) => s3Record(UPLOADS, r.key))), { awsRequestId: 'local-batch' });
+      batchSummary = await handler(s3Event(rows.map((r) => s3Record(UPLOADS, r.key, { eTag: r.eTag }))), { awsRequestId: 'local-batch' });
     } catch (err) {
       batchSummary = err.summary || { error: err.message };
     }
@@ -145,7 +145,7 @@ async function main() {
         const from = logs.length;
         const t = process.hrtime.bigint();
         try {
-          await handler(s3Event([s3Record(UPLOADS, row.key)]), { awsRequestId: `local-${row.stem}-${r + 1}` });
+          await handler(s3Event([s3Record(UPLOADS, row.key, { eTag: row.eTag })]), { awsRequestId: `local-${row.stem}-${r + 1}` });
         } catch (err) {
           row.errors.push(`single-record run: ${err.message}`);
           break;
