@@ -322,6 +322,25 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
     assert.equal(now.src, before.src, 'the same picture has the same versioned URL');
   });
 
+  step('/profile/<handle>: anyone sees the profile, without the owner\'s tools', async () => {
+    const mine = await avatarState();
+    const context = await browser.newContext({ viewport: { width: 1100, height: 730 } }); // no session
+    const other = await context.newPage();
+    await other.goto(`${stack.url}profile/${handle}`);
+    await other.waitForFunction(() => { const i = document.getElementById('avatar'); return !i.hidden && i.naturalWidth === 512; });
+    assert.equal(await other.getAttribute('#avatar', 'src'), mine.src);
+    assert.equal(await other.innerText('#profile-display-name'), 'Andy Brown');
+    assert.match(await other.innerText('#profile-bio'), /Weekend woodworker/);
+    assert.ok(await other.isHidden('#owner-tools'), 'no edit form or upload for a visitor');
+    assert.ok(await other.isHidden('#login-view'));
+
+    await other.goto(`${stack.url}profile/nobody_${process.pid}`);
+    await other.waitForSelector('#page-error:not([hidden])');
+    assert.equal(await other.innerText('#page-error'), `There is no user @nobody_${process.pid}.`);
+    assert.ok(await other.isHidden('#profile-card'));
+    await context.close();
+  });
+
   step('the page logged no errors', () => {
     // uncaught exceptions, a failed avatar load (404), a 5xx of the API
     assert.deepEqual(consoleErrors, []);

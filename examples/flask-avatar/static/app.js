@@ -424,11 +424,15 @@
   async function start() {
     if (!session && !URL_HANDLE) return signedOut();
     show("profile");
+    message($("page-error"), "");
+    $("profile-card").hidden = false;
     try {
       await loadProfile({ fillForm: true });
     } catch (e) {
       if (e instanceof Unauthorized) return signedOut("Your session has expired: log in again.");
-      message($("profile-error"), e.message);
+      $("profile-card").hidden = true;
+      $("owner-tools").hidden = true;
+      message($("page-error"), e.message);
     }
   }
 
