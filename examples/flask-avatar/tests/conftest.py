@@ -37,6 +37,11 @@ for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "DATABASE_URL", "AWS_ENDPOINT_URL"
     os.environ.pop(k, None)
 
 
+# run-tests' timeout sends SIGTERM: make it an interrupt, so the fixtures' teardown stops the servers
+# and removes their files (the servers also die with this process: _die_with_parent)
+signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def corpus(rel: str) -> bytes:
     return (CORPUS / rel).read_bytes()
 
