@@ -1,5 +1,6 @@
 # Type stubs of libthumb's C extension (src/_libthumb.c).
 import os
+import sys
 from typing import ClassVar, Final, Literal, Optional, Tuple, Union, final
 
 from typing_extensions import Buffer  # type: ignore[import-not-found, unused-ignore]
@@ -65,6 +66,8 @@ class Info(Tuple[object, ...]):
     def stored_width(self) -> int: ...
     @property
     def stored_height(self) -> int: ...
+    if sys.version_info >= (3, 13):
+        def __replace__(self, **changes: object) -> "Info": ...
 
 def thumbnail(
     data: Buffer,
