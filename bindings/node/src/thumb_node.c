@@ -196,6 +196,83 @@ static int write_atomically(job *j) {
     return ok ? THUMB_OK : j->rc;
 }
 
+/* sharp's output size where it is not the box itself: one side given (any fit), or inside/outside.
+ * sharp (src/common.cc ResolveShrink, src/pipeline.cc) first shrinks a JPEG on load by 2, 4 or 8
+ * (libjpeg rounds the scaled size up), then scales that by the shrink factors found again on it, so
+ * an auto-scaled side can differ by one from the exact ratio; and a one-sided 'fill' keeps the other
+ * side as it is. libthumb is given that exact size with fit 'fill': the same image, scaled whole. */
+static void resolve_shrink(double w, double h, const thumb_options *o, double *hs, double *vs) {
+    *hs = *vs = 1.0;
+    if (o->width && o->height) {
+        *hs = w / o->width;
+        *vs = h / o->height;
+        if (o->fit == THUMB_FIT_COVER || o->fit == THUMB_FIT_OUTSIDE) *hs = *vs = *hs < *vs ? *hs : *vs;
+        else if (o->fit == THUMB_FIT_CONTAIN || o->fit == THUMB_FIT_INSIDE) *hs = *vs = *hs > *vs ? *hs : *vs;
+    } else if (o->width) {
+        *hs = w / o->width;
+        if (o->fit != THUMB_FIT_FILL) *vs = *hs;
+    } else {
+        *vs = h / o->height;
+        if (o->fit != THUMB_FIT_FILL) *hs = *vs;
+    }
+    if (o->without_enlargement) {
+        if (*hs < 1.0) *hs = 1.0;
+        if (*vs < 1.0) *vs = 1.0;
+    }
+    if (*hs > w) *hs = w;
+    if (*vs > h) *vs = h;
+}
+
+static uint32_t round_side(double v) {
+    double r = v + 0.5;
+    return r < 1.0 ? 1u : (uint32_t)r;
+}
+
+#define RC_UNSUPPORTED (-1) /* not a libthumb code: the binding's own TypeError */
+
+static int sharp_geometry(job *j, const thumb_info *in) {
+    thumb_options *o = &j->opt;
+    int both = o->width && o->height;
+    double w = o->auto_orient ? in->width : in->stored_width;
+    double h = o->auto_orient ? in->height : in->stored_height;
+    double hs, vs;
+    resolve_shrink(w, h, o, &hs, &vs);
+    if (o->fit == THUMB_FIT_CONTAIN && o->without_enlargement &&
+        ((o->width && w / hs < o->width) || (o->height && h / vs < o->height))) {
+        j->rc = RC_UNSUPPORTED;
+        snprintf(j->detail, sizeof j->detail,
+                 "resize fit 'contain' with withoutEnlargement on an image smaller than the box is unsupported by "
+                 "libthumb (sharp pads it to the box without enlarging it)");
+        return j->rc;
+    }
+    if (both && o->fit != THUMB_FIT_INSIDE && o->fit != THUMB_FIT_OUTSIDE) return THUMB_OK;
+    if (in->format == THUMB_FORMAT_JPEG) {
+        double shrink = hs < vs ? hs : vs;
+        int factor = o->fast_shrink_on_load ? 1 : 2, s = 1;
+        if (shrink >= 8 * factor) s = 8;
+        else if (shrink >= 4 * factor) s = 4;
+        else if (shrink >= 2 * factor) s = 2;
+        if (s > 1 && (int)shrink == s) s /= 2;
+        if (s > 1) { /* libvips takes the scaled size rounded down */
+            w = (double)((uint64_t)w / (uint64_t)s);
+            h = (double)((uint64_t)h / (uint64_t)s);
+            resolve_shrink(w, h, o, &hs, &vs);
+        }
+    }
+    o->width = round_side(w / hs);
+    o->height = round_side(h / vs);
+    o->fit = THUMB_FIT_FILL;
+    o->without_enlargement = 0;
+    return THUMB_OK;
+}
+
+/* Needs the header first only when the size is not the box. */
+static int wants_geometry(const thumb_options *o) {
+    if (!o->width && !o->height) return 0;
+    return !(o->width && o->height) || o->fit == THUMB_FIT_INSIDE || o->fit == THUMB_FIT_OUTSIDE ||
+           (o->fit == THUMB_FIT_CONTAIN && o->without_enlargement);
+}
+
 static void take_detail(job *j, thumb_ctx *ctx) {
     snprintf(j->detail, sizeof j->detail, "%s", thumb_ctx_detail(ctx));
 }
@@ -209,6 +286,7 @@ static void execute(napi_env env, void *data) {
         return;
     }
     if (j->kind == KIND_METADATA) {
+        j->opt.auto_orient = 1; /* width/height stored, autoOrient: {width, height} displayed */
         thumb_info_init(&j->info);
         j->rc = j->in_path ? thumb_info_file(ctx, j->in_path, &j->opt, &j->info)
                            : thumb_info_mem(ctx, j->data, j->len, &j->opt, &j->info);
@@ -218,6 +296,15 @@ static void execute(napi_env env, void *data) {
     if (j->kind == KIND_FILE && j->in_path) {
         /* file to file: libthumb streams it and renames into place itself */
         if (sniff_file_format(j)) return;
+        if (wants_geometry(&j->opt)) {
+            thumb_info in;
+            thumb_info_init(&in);
+            if ((j->rc = thumb_info_file(ctx, j->in_path, &j->opt, &in)) != THUMB_OK) {
+                take_detail(j, ctx);
+                return;
+            }
+            if (sharp_geometry(j, &in)) return;
+        }
         j->rc = thumb_thumbnail_file(ctx, j->in_path, j->out_path, &j->opt);
         if (j->rc) {
             take_detail(j, ctx);
@@ -235,6 +322,15 @@ static void execute(napi_env env, void *data) {
     }
     if (j->in_path && read_whole_file(j)) return;
     format_from_input(j, j->data, j->len);
+    if (wants_geometry(&j->opt)) {
+        thumb_info in;
+        thumb_info_init(&in);
+        if ((j->rc = thumb_info_mem(ctx, j->data, j->len, &j->opt, &in)) != THUMB_OK) {
+            take_detail(j, ctx);
+            return;
+        }
+        if (sharp_geometry(j, &in)) return;
+    }
     j->rc = thumb_thumbnail_mem(ctx, j->data, j->len, &j->opt, &j->out, &j->out_len);
     if (j->rc) {
         take_detail(j, ctx);
@@ -283,6 +379,13 @@ static napi_status set_bool(napi_env env, napi_value obj, const char *key, int v
 }
 
 static napi_value make_error(napi_env env, job *j) {
+    if (j->rc == RC_UNSUPPORTED) {
+        napi_value code, text, err;
+        if (napi_create_string_utf8(env, "ERR_THUMB_UNSUPPORTED", NAPI_AUTO_LENGTH, &code) != napi_ok) return NULL;
+        if (napi_create_string_utf8(env, j->detail, NAPI_AUTO_LENGTH, &text) != napi_ok) return NULL;
+        if (napi_create_type_error(env, code, text, &err) != napi_ok) return NULL;
+        return err;
+    }
     const char *name = thumb_error_name(j->rc);
     char msg[700];
     if (j->detail[0])
@@ -336,7 +439,7 @@ static napi_value make_metadata(napi_env env, job *j) {
     set_bool(env, o, "hasProfile", in->has_icc);
     set_bool(env, o, "hasAlpha", in->has_alpha);
     set_bool(env, o, "hasExif", in->has_exif);
-    if (in->has_exif || in->orientation != 1) set_num(env, o, "orientation", in->orientation);
+    if (in->orientation > 1) set_num(env, o, "orientation", in->orientation); /* 1 (upright) is left out */
     if (in->has_icc) set_num(env, o, "iccSize", in->icc_size);
     if (napi_create_object(env, &ao) != napi_ok) return NULL;
     set_num(env, ao, "width", in->width);
