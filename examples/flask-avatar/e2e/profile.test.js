@@ -142,6 +142,7 @@ async function login(h, displayName) {
   await page.fill('#login-display-name', displayName);
   await page.click('#login-submit');
   await page.waitForSelector('#profile-view:not([hidden])');
+  await page.waitForSelector('#profile-fields:not([disabled])'); // the profile is loaded
 }
 
 async function saveProfile(displayName, bio) {

@@ -154,6 +154,7 @@
       $("edit-display-name").value = p.display_name || "";
       $("edit-bio").value = p.bio || "";
       countBio();
+      $("profile-fields").disabled = false;
     }
     renderAvatar(p.avatar_url);
   }
@@ -161,7 +162,7 @@
   // Shows the avatar once its image has loaded (so a failed load leaves the placeholder).
   function renderAvatar(url) {
     const img = $("avatar");
-    $("avatar").alt = "Avatar of @" + (profile ? profile.handle : "");
+    img.alt = "Avatar of @" + (profile ? profile.handle : "");
     if (!url) {
       img.hidden = true;
       img.removeAttribute("src");
@@ -198,7 +199,7 @@
 
   $("login-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const handle = $("login-handle").value.trim();
+    const handle = $("login-handle").value.trim().toLowerCase();
     const displayName = $("login-display-name").value.trim();
     if (!handle) return message($("login-error"), "Enter a handle.");
     message($("login-error"), "");
@@ -424,6 +425,7 @@
   async function start() {
     if (!session && !URL_HANDLE) return signedOut();
     show("profile");
+    $("profile-fields").disabled = true;
     message($("page-error"), "");
     $("profile-card").hidden = false;
     try {
