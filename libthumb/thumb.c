@@ -278,7 +278,15 @@ static void convert_row(const uint8_t *s, int sc, uint8_t *d, int dc, uint32_t n
     }
 }
 
-/* ---------------------------------------------------------------- the pipeline */
+/* ---------------------------------------------------------------- the pipeline
+ *
+ * run              options -> open_decoder (sniff) -> thumb__plan -> start_decoder, then one of
+ * run_half_chroma  half_planes -> half_resize (decode, resample three planes) -> half_encode
+ *                  (turn and encode 4:2:0 strips)
+ * run_rows         choose_path -> take_buffers -> start_resize -> resize_rows (decode, colour,
+ *                  resample) -> colour_resized when the colour stage is after the resize -> the path:
+ *                  PATH_STREAMED (encoded while resizing), encode_turned, encode_canvas (compose, encode)
+ */
 
 /* How the resized rows reach the encoder (besides the half-chroma path, run_half_chroma). */
 enum {
