@@ -342,6 +342,25 @@ describe('the profile page in chromium (SQLite)', { timeout: 600000 }, () => {
     await context.close();
   });
 
+  step('CORS: moto answers the browser\'s preflight for the page\'s origin only', async () => {
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('cruddur.session')).token);
+    const key = await (await page.request.post(`${stack.url}api/avatars/key_upload`, {
+      headers: { Authorization: `Bearer ${token}` }, data: { extension: 'jpg' },
+    })).json();
+    assert.match(key.url, /^http:\/\/127\.0\.0\.1:\d+\/cruddur-uploaded-avatars\/avatars\/original\/[0-9a-f-]+\.jpg\?/);
+    const origin = new URL(stack.url).origin;
+    const preflight = (from) => page.request.fetch(key.url, {
+      method: 'OPTIONS',
+      headers: { Origin: from, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    const ok = await preflight(origin);
+    assert.equal(ok.status(), 200);
+    assert.equal(ok.headers()['access-control-allow-origin'], origin);
+    assert.match(ok.headers()['access-control-allow-methods'], /PUT/);
+    const other = await preflight('http://127.0.0.1:9');
+    assert.equal(other.status(), 403, 'another origin is refused');
+  });
+
   step('the page logged no errors', () => {
     // uncaught exceptions, a failed avatar load (404), a 5xx of the API
     assert.deepEqual(consoleErrors, []);
