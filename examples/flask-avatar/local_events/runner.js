@@ -22,8 +22,8 @@
 // PROCESS_WIDTH, PROCESS_HEIGHT, ...): the handler runs in this process, with this environment.
 "use strict";
 
-// Node 20 is what Debian 12 and the Lambda runtime here have; the SDK's notice about later versions
-// wanting Node 22 is said once in the README, not on every start.
+// Node 20 is what this machine has; the SDK's notice that its releases from 2027 on want Node 22
+// would otherwise open every start's log (set the variable to "false" to see it).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const path = require("node:path");
