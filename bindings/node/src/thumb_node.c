@@ -237,8 +237,11 @@ static int sharp_geometry(job *j, const thumb_info *in) {
     double h = o->auto_orient ? in->height : in->stored_height;
     double hs, vs;
     resolve_shrink(w, h, o, &hs, &vs);
-    if (o->fit == THUMB_FIT_CONTAIN && o->without_enlargement &&
-        ((o->width && w / hs < o->width) || (o->height && h / vs < o->height))) {
+    double free_hs, free_vs; /* as if enlarging were allowed: below 1 means sharp would pad unscaled */
+    thumb_options unclamped = *o;
+    unclamped.without_enlargement = 0;
+    resolve_shrink(w, h, &unclamped, &free_hs, &free_vs);
+    if (o->fit == THUMB_FIT_CONTAIN && o->without_enlargement && (free_hs < 1.0 || free_vs < 1.0)) {
         j->rc = RC_UNSUPPORTED;
         snprintf(j->detail, sizeof j->detail,
                  "resize fit 'contain' with withoutEnlargement on an image smaller than the box is unsupported by "
