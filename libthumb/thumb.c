@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STR2(x) #x
@@ -721,6 +723,30 @@ static int ends_with_ci(const char *s, const char *suffix) {
     return 1;
 }
 
+/* The temporary output beside the target: ".<name>.XXXXXX" created with O_EXCL and mode 0666, so the
+ * kernel applies the umask (mkstemp's 0600 would need the umask, and reading it means setting it:
+ * process-wide, racing with every other thread that creates a file). */
+static int create_temp(char *tmp, size_t cap, const char *out_path, size_t dir_len) {
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (int attempt = 0; attempt < 100; attempt++) {
+        unsigned char r[6];
+        if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t x = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)tmp ^ (uint64_t)attempt << 40;
+            for (size_t i = 0; i < sizeof r; i++) r[i] = (unsigned char)(x >> (8 * i));
+        }
+        char suffix[7];
+        for (size_t i = 0; i < sizeof r; i++) suffix[i] = digits[r[i] % (sizeof digits - 1)];
+        suffix[6] = 0;
+        snprintf(tmp, cap, "%.*s.%s.%s", (int)dir_len, out_path, out_path + dir_len, suffix);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 int thumb_thumbnail_file(thumb_ctx *ctx, const char *in_path, const char *out_path, const thumb_options *opt_in) {
     if (!ctx) return THUMB_EINVAL;
     clear_detail(ctx);
@@ -740,17 +766,13 @@ int thumb_thumbnail_file(thumb_ctx *ctx, const char *in_path, const char *out_pa
     if (!tmp) { if (in_fd > 0) close(in_fd); return thumb__fail(ctx, THUMB_ENOMEM, "out of memory"); }
     const char *slash = strrchr(out_path, '/');
     size_t dir_len = slash ? (size_t)(slash - out_path) + 1 : 0;
-    snprintf(tmp, n + 16, "%.*s.%s.XXXXXX", (int)dir_len, out_path, out_path + dir_len);
-    int out_fd = mkostemp(tmp, O_CLOEXEC);
+    int out_fd = create_temp(tmp, n + 16, out_path, dir_len);
     if (out_fd < 0) {
         rc = thumb__fail(ctx, THUMB_EIO, "cannot create %s: %s", out_path, strerror(errno));
         free(tmp);
         if (in_fd > 0) close(in_fd);
         return rc;
     }
-    mode_t um = umask(0);
-    umask(um);
-    fchmod(out_fd, 0666 & ~um);
 
     tsrc src;
     tsrc_init_stream(&src, ctx, fd_read, &in_fd, 0);
