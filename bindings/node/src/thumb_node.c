@@ -320,7 +320,7 @@ static void execute(napi_env env, void *data) {
         int fd = open(j->out_path, O_RDONLY | O_CLOEXEC);
         ssize_t r = fd >= 0 ? read(fd, head, sizeof head) : -1;
         if (fd >= 0) close(fd);
-        output_header(head, r > 0 ? (size_t)r : 0, &j->info);
+        if (!output_header(head, r > 0 ? (size_t)r : 0, &j->info)) thumb_info_file(ctx, j->out_path, NULL, &j->info);
         return;
     }
     if (j->in_path && read_whole_file(j)) return;
@@ -517,8 +517,11 @@ static int get_i32(napi_env env, napi_value obj, const char *key, int32_t *out) 
         *out = b;
         return 0;
     }
-    if (t != napi_number) return -1;
-    return napi_get_value_int32(env, v, out) == napi_ok ? 0 : -1;
+    double d;
+    if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || d != d) return -1;
+    /* saturate: a width of 3e9 must stay huge (and be refused as over the output limit), not wrap */
+    *out = d >= 2147483647.0 ? INT32_MAX : d <= -2147483648.0 ? INT32_MIN : (int32_t)d;
+    return 0;
 }
 
 static int get_u64(napi_env env, napi_value obj, const char *key, uint64_t *out) {

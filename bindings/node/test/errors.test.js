@@ -65,6 +65,13 @@ test('file errors: a missing input, an unwritable output, the same file in and o
   await rejectsWith(thumb(os.tmpdir()).toBuffer(), 'THUMB_EIO', /not a regular file/);
 });
 
+test('an output over the limit rejects with THUMB_ELIMIT_OUTPUT (sizes saturate, never wrap)', async () => {
+  const buf = read('photos/concert.jpg');
+  await rejectsWith(thumb(buf).resize(20000, 20000).toBuffer(), 'THUMB_ELIMIT_OUTPUT');
+  await rejectsWith(thumb(buf).resize(3e9, 10).toBuffer(), 'THUMB_ELIMIT_OUTPUT', /2147483647/);
+  await rejectsWith(thumb(buf).resize(2 ** 32 + 10).toBuffer(), 'THUMB_ELIMIT_OUTPUT');
+});
+
 test('a failed toFile leaves nothing behind', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'libthumb-err-'));
   try {
