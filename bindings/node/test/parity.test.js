@@ -9,11 +9,14 @@ const { read, AVATAR, psnr, thumb } = require('./helpers');
 
 sharp.cache(false);
 
+const fs = require('fs');
+const { file } = require('./helpers');
+const EXIF = fs.readdirSync(file('exif')).filter((f) => f.endsWith('.jpg')).sort().map((f) => `exif/${f}`);
 const FILES = [
   AVATAR, 'photos/flowers.jpeg', 'photos/concert.jpg', 'photos/Channel_digital_image_CMYK_color.jpg',
   'photos/logo.png', 'edge/with-alpha.png', 'edge/grey-8bit-alpha.png',
   'jpeg-variants/video-001.progressive.jpeg', 'jpeg-variants/video-001.q50.422.jpeg', 'pngsuite/basn2c08.png',
-  'exif/Landscape_5.jpg', 'exif/Landscape_6.jpg', 'exif/Landscape_8.jpg'
+  ...EXIF
 ];
 const SIZES = [[512, 512], [100, 300], [300, 100], [200, undefined], [undefined, 150], [77, 33], [1500, 1000]];
 const FITS = ['cover', 'contain', 'fill', 'inside', 'outside'];
@@ -146,5 +149,26 @@ test('parity: metadata() agrees with sharp on the fields both have', async () =>
     // libthumb leaves out orientation 1 (upright), present or not
     assert.equal(a.orientation ?? 1, b.orientation ?? 1, `${f}: orientation`);
     assert.deepEqual(a.autoOrient, b.autoOrient, `${f}: autoOrient`);
+  }
+});
+
+test('parity: each position crops and pads the same part of the picture as sharp', async () => {
+  const buf = read('photos/flowers.jpeg'); // 1920x1080: cover crops the sides of a square, contain pads above/below
+  const tall = read('exif/Landscape_6.jpg'); // stored 450x600: cover crops top/bottom of a wide box
+  const names = Object.keys(thumb.gravity).concat(Object.keys(thumb.position));
+  for (const [input, w, h] of [[buf, 90, 90], [tall, 120, 40]]) {
+    for (const fit of ['cover', 'contain']) {
+      const refs = {};
+      for (const position of names) {
+        const a = await raw(await thumb(input).resize(w, h, { fit, position, background: '#808080' }).png().toBuffer());
+        const b = await raw(await sharp(input).resize(w, h, { fit, position, background: '#808080' }).png().toBuffer());
+        const db = psnr(a.data, b.data);
+        assert.ok(db >= 27, `${fit} ${position} ${w}x${h}: ${db.toFixed(1)} dB against sharp`);
+        refs[position] = b.data;
+      }
+      // and the test can tell positions apart: the opposite corner is far from it
+      const t = await raw(await thumb(input).resize(w, h, { fit, position: 'northwest', background: '#808080' }).png().toBuffer());
+      assert.ok(psnr(t.data, refs.southeast) < 22, `${fit}: northwest vs southeast are distinct`);
+    }
   }
 });
