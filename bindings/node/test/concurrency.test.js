@@ -55,3 +55,41 @@ test('a job holds its input: the caller may drop its reference and collect garba
   const { info } = await p;
   assert.equal(info.width, 30);
 });
+
+test('the addon loads and works in worker threads too (one module instance per thread)', async () => {
+  const { Worker } = require('worker_threads');
+  const src = `
+    const { parentPort, workerData } = require('worker_threads');
+    const thumb = require(workerData.pkg);
+    thumb(require('fs').readFileSync(workerData.input)).resize(50, 40).toBuffer({ resolveWithObject: true })
+      .then(({ info }) => parentPort.postMessage([info.width, info.height]), (e) => parentPort.postMessage(String(e)));`;
+  const { file } = require('./helpers');
+  const run = () => new Promise((resolve, reject) => {
+    const w = new Worker(src, { eval: true, workerData: { pkg: require.resolve('..'), input: file('photos/concert.jpg') } });
+    w.once('message', (m) => { resolve(m); w.terminate(); });
+    w.once('error', reject);
+  });
+  const [a, b, main] = await Promise.all([run(), run(), thumb(read(AVATAR)).resize(50, 40).toBuffer({ resolveWithObject: true })]);
+  assert.deepEqual(a, [50, 40]);
+  assert.deepEqual(b, [50, 40]);
+  assert.deepEqual([main.info.width, main.info.height], [50, 40]);
+});
+
+test('terminating a worker thread with jobs in flight does not crash the process', async () => {
+  const { Worker } = require('worker_threads');
+  const { file } = require('./helpers');
+  const src = `
+    const { parentPort, workerData } = require('worker_threads');
+    const thumb = require(workerData.pkg);
+    const b = require('fs').readFileSync(workerData.input);
+    for (let i = 0; i < 4; i++) thumb(b).resize(3000, 2000).png().toBuffer().then(() => {}, () => {});
+    parentPort.postMessage('started');`;
+  for (let k = 0; k < 4; k++) {
+    const w = new Worker(src, { eval: true, workerData: { pkg: require.resolve('..'), input: file('photos/alpha-premultiply-2048x1536-paper.png') } });
+    await new Promise((resolve) => w.once('message', resolve));
+    await w.terminate();
+  }
+  // the pool is still good for this thread's work
+  const { info } = await thumb(read(AVATAR)).resize(20).toBuffer({ resolveWithObject: true });
+  assert.equal(info.width, 20);
+});
