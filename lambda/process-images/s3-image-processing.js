@@ -70,11 +70,14 @@ async function getOriginalImage(s3, bucket, key, maxBytes, eTag) {
   return Buffer.concat(chunks, total);
 }
 
-// The seed's call, sharp's defaults: cover, centre crop, Lanczos3, JPEG q80 4:2:0, no metadata.
+// The seed's call, sharp's defaults: cover, centre crop, Lanczos3, JPEG q80 4:2:0, no metadata; plus
+// .rotate(), which the seed lacked: sharp (and so the drop-in) applies the EXIF orientation only when
+// asked, and without it a phone photo held upright became a sideways avatar (the metadata that
+// said how to turn it is stripped from the output).
 async function processImage(image, width, height) {
   if (image.length === 0) throw new SkipRecord('not an image', 'empty object', 'EMPTY');
   try {
-    return await sharp(image).resize(width, height).jpeg().toBuffer();
+    return await sharp(image).rotate().resize(width, height).jpeg().toBuffer();
   } catch (err) {
     if (err && BAD_UPLOAD_CODES.has(err.code)) throw new SkipRecord('not an image', err.message, err.code);
     throw err;

@@ -135,11 +135,29 @@ test('the seed`s example.json event, as saved, makes avatars/data.jpg', async ()
   await assertAvatar('avatars/data.jpg');
 });
 
-test('the avatar is the seed chain`s output: same bytes as sharp(buf).resize(512, 512).jpeg() on libthumb', async () => {
+test('the avatar is the seed chain`s output: same bytes as sharp(buf).rotate().resize(512, 512).jpeg() on libthumb', async () => {
   const file = corpusFile('photos/2569067123_aca715a2ee_o.jpg');
   const { body } = await getAvatar('avatars/8f1c user one.jpg');
-  const expected = await sharp(fs.readFileSync(file)).resize(512, 512).jpeg().toBuffer();
+  const expected = await sharp(fs.readFileSync(file)).rotate().resize(512, 512).jpeg().toBuffer();
   assert.ok(body.equals(expected));
+});
+
+test('a phone photo stored turned (EXIF orientation 2-8) becomes an upright avatar', async () => {
+  const handler = createHandler(env, { logger: memoryLogger() });
+  const records = [];
+  for (let n = 2; n <= 8; n++) {
+    await upload(UPLOADS, `avatars/original/turned-${n}.jpg`, corpusFile(`exif/Landscape_${n}.jpg`));
+    records.push(s3Record(UPLOADS, `avatars/original/turned-${n}.jpg`));
+  }
+  assert.deepEqual(await handler(s3Event(records)), { processed: 7, skipped: 0, failed: 0 });
+  for (let n = 2; n <= 8; n++) {
+    const buf = fs.readFileSync(corpusFile(`exif/Landscape_${n}.jpg`));
+    const { body } = await assertAvatar(`avatars/turned-${n}.jpg`);
+    const upright = await sharp(buf).rotate().resize(512, 512).jpeg().toBuffer();
+    const asStored = await sharp(buf).resize(512, 512).jpeg().toBuffer();
+    assert.ok(body.equals(upright), `Landscape_${n}: the avatar is the auto-oriented one`);
+    assert.ok(!body.equals(asStored), `Landscape_${n}: not the picture as stored`);
+  }
 });
 
 test('same bucket: the handler skips its own outputs, so it never triggers itself', async () => {
