@@ -145,7 +145,7 @@ static int in_byte(jll *j, int *b)
 
 static int in_u16(jll *j, unsigned *v)
 {
-    int hi, lo, rc;
+    int hi = 0, lo = 0, rc;
     if ((rc = in_byte(j, &hi)) != THUMB_OK || (rc = in_byte(j, &lo)) != THUMB_OK)
         return rc;
     *v = (unsigned)hi << 8 | (unsigned)lo;
@@ -351,7 +351,7 @@ static int huff_build(jll *j, jll_huff *t, const uint8_t bits[17], const uint8_t
 static int parse_sos(jll *j)
 {
     unsigned len = 0;
-    int ns, rc;
+    int ns = 0, rc;
     if ((rc = in_seglen(j, 1, &len)) != THUMB_OK || (rc = in_byte(j, &ns)) != THUMB_OK)
         return rc;
     if (ns < 1 || ns > 4 || len != 4 + 2u * (unsigned)ns)
@@ -531,7 +531,7 @@ int thumb__jll_open_mem(tdec **out, thumb_ctx *ctx, const thumb_options *opt, co
     j->mem = data;
     j->mem_len = len;
     j->io = (jll_io){mem_fill, j};
-    int rc, m = 0, b0, b1;
+    int rc, m = 0, b0 = 0, b1 = 0;
     if ((rc = in_byte(j, &b0)) == THUMB_OK && (rc = in_byte(j, &b1)) == THUMB_OK && (b0 != 0xFF || b1 != 0xD8))
         rc = jll_fail(j, THUMB_ECORRUPT, "not a JPEG file (no SOI)");
     /* the markers before SOF3, as libjpeg would read them */
