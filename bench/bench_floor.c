@@ -1,6 +1,6 @@
 /* bench_floor: the floor - libjpeg-turbo decoding the same file at the DCT scale libthumb uses,
- * jpeg_read_scanlines alone (no resize, no encode). Same line protocol as bench_thumb.c:
- *   load PATH -> "ok INDEX SCALE/8 WxH"   run INDEX N -> "WALL_NS CPU_NS"   rss -> "HWM_KB RSS_KB"   quit
+ * jpeg_read_scanlines alone (no resize, no encode). Protocol: bench_worker.h, with
+ *   load PATH -> "ok INDEX SCALE/8 WxH"   and no save.
  * The scale: the smallest of 1/8, 2/8, 4/8 (else 8/8) whose decoded size covers the size the image
  * has after the 512x512 cover resize (before the crop). Decode settings as libthumb's decoder:
  * JDCT_ISLOW, fancy upsampling, RGB out, whole width. One decompress object, reused.
@@ -8,14 +8,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+
+#include "bench_worker.h" /* before jpeglib.h, which needs stdio.h */
 
 #include <jpeglib.h>
 
-#define MAX_FILES 8
 #define BOX 512u
 
 struct err_mgr { struct jpeg_error_mgr pub; jmp_buf jb; };
@@ -26,32 +23,12 @@ static void on_error(j_common_ptr c) {
 }
 static void on_message(j_common_ptr c) { (void)c; }
 
-static struct { unsigned char *data; size_t len; int scale; } files[MAX_FILES];
+static struct { unsigned char *data; size_t len; int scale; } files[BENCH_MAX_FILES];
 static int n_files;
 static struct jpeg_decompress_struct dec;
 static struct err_mgr err;
 static unsigned char *rows;
 static size_t rows_cap;
-
-static unsigned long long clock_ns(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
-}
-
-static int read_file(const char *path, unsigned char **data, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = n > 0 ? malloc((size_t)n) : NULL;
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); fclose(f); return -1; }
-    fclose(f);
-    *data = buf;
-    *len = (size_t)n;
-    return 0;
-}
 
 /* Decode one file at scale/8; returns 0 or -1. Sets *w, *h to the decoded size. */
 static int decode(int idx, int scale, unsigned *w, unsigned *h, int header_only) {
@@ -90,9 +67,9 @@ static int decode(int idx, int scale, unsigned *w, unsigned *h, int header_only)
 }
 
 static int load(const char *path) {
-    if (n_files == MAX_FILES) return -1;
+    if (n_files == BENCH_MAX_FILES) return -1;
     int i = n_files;
-    if (read_file(path, &files[i].data, &files[i].len)) return -1;
+    if (bench_read_file(path, &files[i].data, &files[i].len)) return -1;
     unsigned W, H, w, h;
     if (decode(i, 8, &W, &H, 1)) return -1;
     /* cover: the limiting axis gets the box exactly, the other rounds half up */
@@ -111,6 +88,17 @@ static int load(const char *path) {
     return 0;
 }
 
+static void load_reply(const char *path) {
+    if (load(path)) printf("error cannot load %s\n", path);
+}
+
+static int run_one(int idx, char *msg, size_t msg_len) {
+    unsigned w, h;
+    if (decode(idx, files[idx].scale, &w, &h, 0) == 0) return 0;
+    snprintf(msg, msg_len, "decode failed");
+    return -1;
+}
+
 int main(void) {
     dec.err = jpeg_std_error(&err.pub);
     err.pub.error_exit = on_error;
@@ -118,38 +106,7 @@ int main(void) {
     jpeg_create_decompress(&dec);
     printf("ready libjpeg-turbo %d\n", JPEG_LIB_VERSION);
     fflush(stdout);
-
-    char line[4096], arg[4096];
-    while (fgets(line, sizeof line, stdin)) {
-        int idx;
-        unsigned long n;
-        if (sscanf(line, "load %4095[^\n]", arg) == 1) {
-            if (load(arg)) printf("error cannot load %s\n", arg);
-        } else if (sscanf(line, "run %d %lu", &idx, &n) == 2 && idx >= 0 && idx < n_files) {
-            unsigned w, h;
-            int rc = 0;
-            unsigned long long t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-            for (unsigned long i = 0; i < n && rc == 0; i++) rc = decode(idx, files[idx].scale, &w, &h, 0);
-            unsigned long long t1 = clock_ns(CLOCK_MONOTONIC), c1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-            if (rc) printf("error decode failed\n");
-            else printf("%llu %llu\n", t1 - t0, c1 - c0);
-        } else if (strncmp(line, "rss", 3) == 0) {
-            FILE *f = fopen("/proc/self/status", "r");
-            char l[256];
-            long hwm = -1, rss = -1;
-            while (f && fgets(l, sizeof l, f)) {
-                if (strncmp(l, "VmHWM:", 6) == 0) hwm = strtol(l + 6, NULL, 10);
-                if (strncmp(l, "VmRSS:", 6) == 0) rss = strtol(l + 6, NULL, 10);
-            }
-            if (f) fclose(f);
-            printf("%ld %ld\n", hwm, rss);
-        } else if (strncmp(line, "quit", 4) == 0) {
-            break;
-        } else {
-            printf("error bad command\n");
-        }
-        fflush(stdout);
-    }
+    bench_serve(&(bench_worker){.n_files = &n_files, .load = load_reply, .run_one = run_one});
     jpeg_destroy_decompress(&dec);
     for (int i = 0; i < n_files; i++) free(files[i].data);
     free(rows);

@@ -1,7 +1,7 @@
 """The benchmark driver behind bench/run: every contender as a long-lived worker process, interleaved
 rounds, medians, ratios against the peers from the same run, peak RSS, 2 workers vs 1, quality.
 
-Workers speak one line protocol on stdin/stdout (see bench/bench_thumb.c):
+Workers speak one line protocol on stdin/stdout (see bench/bench_worker.h):
   load PATH -> "ok INDEX ..."   run INDEX N -> "WALL_NS CPU_NS"   save INDEX PATH jpeg|png   rss   quit
 Wall time is the figure; CPU time (the worker process, all its threads) is printed beside it, because
 other work on the machine inflates wall time more than CPU time.

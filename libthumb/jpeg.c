@@ -323,24 +323,6 @@ static void icc_drop(jdec *d)
     d->icc_total = 0;
 }
 
-/* The opening both APP readers share: read the length and up to hn bytes of head; when ours
- * is false, the head is too short or does not start with tag, skip the rest and return false.
- * Otherwise *rest is the payload after the head. */
-static bool marker_head(j_decompress_ptr c, uint8_t *head, size_t hn, const char *tag, size_t tag_len, bool ours,
-                        size_t *rest)
-{
-    size_t len = marker_begin(c);
-    size_t n = len < hn ? len : hn;
-    marker_read(c, head, n);
-    len -= n;
-    if (!ours || n < hn || memcmp(head, tag, tag_len) != 0) {
-        src_skip(c, (long)len);
-        return false;
-    }
-    *rest = len;
-    return true;
-}
-
 /* malloc for a marker payload, or THUMB_ENOMEM out of libjpeg */
 static uint8_t *marker_alloc(jdec *d, size_t len, const char *what)
 {
@@ -352,13 +334,9 @@ static uint8_t *marker_alloc(jdec *d, size_t len, const char *what)
     return p;
 }
 
-static boolean marker_app1(j_decompress_ptr c)
+/* APP1 "Exif\0\0": the orientation, from the first EXIF block only. */
+static void app_exif(j_decompress_ptr c, jdec *d, size_t len)
 {
-    jdec *d = (jdec *)c->client_data;
-    uint8_t head[6];
-    size_t len;
-    if (!marker_head(c, head, sizeof head, "Exif\0\0", 6, !d->header_done && !d->seen_exif, &len))
-        return TRUE;
     d->seen_exif = true;
     d->pub.hdr.has_exif = 1;
     /* kept in d while reading so that a failing read does not leak it */
@@ -368,24 +346,18 @@ static boolean marker_app1(j_decompress_ptr c)
     free(d->exif);
     d->exif = NULL;
     d->pub.hdr.orientation = (o >= 1 && o <= 8) ? o : 1;
-    return TRUE;
 }
 
-static boolean marker_app2(j_decompress_ptr c)
+/* APP2 "ICC_PROFILE\0" SEQ COUNT: one piece of the profile, joined by icc_assemble. */
+static void app_icc(j_decompress_ptr c, jdec *d, int seq, int count, size_t len)
 {
-    jdec *d = (jdec *)c->client_data;
-    uint8_t head[14];
-    size_t len;
-    if (!marker_head(c, head, sizeof head, "ICC_PROFILE\0", 12, !d->header_done && !d->icc_bad, &len))
-        return TRUE;
-    int seq = head[12], count = head[13];
     if (seq == 0 || count == 0 || seq > count || (d->icc_count && count != d->icc_count) ||
         d->icc_seg[seq] != NULL) {
         /* inconsistent or duplicate segments: the profile cannot be trusted, keep none */
         d->icc_bad = true;
         icc_drop(d);
         src_skip(c, (long)len);
-        return TRUE;
+        return;
     }
     d->icc_count = count;
     if (d->icc_total + len > d->pub.opt->max_icc_bytes) {
@@ -398,6 +370,30 @@ static boolean marker_app2(j_decompress_ptr c)
     d->icc_seg_len[seq] = (uint32_t)len;
     d->icc_total += len;
     marker_read(c, p, len);
+}
+
+/* The processor of APP1 and APP2 (which one is cinfo->unread_marker, as in libjpeg's own
+ * get_interesting_appn for APP0 and APP14): the length and the head, then the payload to its
+ * reader; a segment with another tag, too short for its head, or no longer wanted (after the
+ * header, a second EXIF block, a profile found inconsistent) is skipped. */
+static boolean marker_app(j_decompress_ptr c)
+{
+    jdec *d = (jdec *)c->client_data;
+    bool exif = c->unread_marker == JPEG_APP0 + 1;
+    const char *tag = exif ? "Exif\0\0" : "ICC_PROFILE\0";
+    size_t tag_len = exif ? 6 : 12, head_len = exif ? 6 : 14; /* ICC: + sequence number, count */
+    bool wanted = !d->header_done && (exif ? !d->seen_exif : !d->icc_bad);
+    uint8_t head[14];
+    size_t len = marker_begin(c);
+    size_t n = len < head_len ? len : head_len;
+    marker_read(c, head, n);
+    len -= n;
+    if (!wanted || n < head_len || memcmp(head, tag, tag_len) != 0)
+        src_skip(c, (long)len);
+    else if (exif)
+        app_exif(c, d, len);
+    else
+        app_icc(c, d, head[12], head[13], len);
     return TRUE;
 }
 
@@ -569,8 +565,8 @@ int thumb__jpeg_open(tdec **out, thumb_ctx *ctx, const thumb_options *opt, tsrc 
     d->progress.progress_monitor = progress_monitor;
     d->cinfo.progress = &d->progress;
 
-    jpeg_set_marker_processor(&d->cinfo, JPEG_APP0 + 1, marker_app1);
-    jpeg_set_marker_processor(&d->cinfo, JPEG_APP0 + 2, marker_app2);
+    jpeg_set_marker_processor(&d->cinfo, JPEG_APP0 + 1, marker_app);
+    jpeg_set_marker_processor(&d->cinfo, JPEG_APP0 + 2, marker_app);
 
     d->err.lossless_ok = true;
     (void)jpeg_read_header(&d->cinfo, TRUE);

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STR2(x) #x
@@ -279,55 +281,165 @@ static void convert_row(const uint8_t *s, int sc, uint8_t *d, int dc, uint32_t n
     }
 }
 
-/* ---------------------------------------------------------------- the pipeline */
+/* ---------------------------------------------------------------- the pipeline
+ *
+ * run              options -> open_decoder (sniff) -> thumb__plan -> start_decoder, then one of
+ * run_half_chroma  half_planes -> half_resize (decode, resample three planes) -> half_encode
+ *                  (turn and encode 4:2:0 strips)
+ * run_rows         choose_path -> take_buffers -> start_resize -> resize_rows (decode, colour,
+ *                  resample) -> colour_resized when the colour stage is after the resize -> the path:
+ *                  PATH_STREAMED (encoded while resizing), encode_turned, encode_canvas (compose, encode)
+ */
 
-static int enc_row(void *enc, const uint8_t *row, uint32_t y) {
-    (void)y;
-    return thumb__jpeg_enc_rows(enc, &row, 1);
+/* How the resized rows reach the encoder (besides the half-chroma path, run_half_chroma). */
+enum {
+    PATH_STREAMED, /* JPEG with nothing to do after resizing: resampler rows straight into the encoder */
+    PATH_TURNED,   /* JPEG that only needs a turn: the resized image, turned 16 rows at a time */
+    PATH_CANVAS,   /* the rest: the resized image turned, padded, converted onto a whole canvas */
+};
+
+/* One thumbnail on its way through the stages of run. */
+typedef struct tjob {
+    thumb_ctx *ctx;
+    const thumb_options *opt;
+    tsink *sink;
+    tplan plan;
+    tdec *d;              /* released as soon as its last row is in */
+    tcolour *col;         /* NULL when no colour conversion is needed */
+    bool col_decode;      /* col converts the decoded rows; else the resized image */
+    int path;             /* PATH_*: the rows path only */
+    bool ycc;             /* the rows are YCbCr (the decoder's d->ycc) */
+    bool padded;          /* the canvas is larger than the image */
+    bool direct;          /* resized straight into the canvas: no turn, padding or layout change */
+    int ch, oc;           /* channels resized, channels encoded */
+    uint32_t sw, sh;      /* the resized size, stored orientation */
+    uint8_t *colrow;      /* one decoded row after colour conversion */
+    uint8_t *img;         /* the resized image (context scratch) unless direct */
+    size_t img_stride, img_size, img_cap;
+    uint8_t *canvas;      /* the output image; one row for PATH_STREAMED, 16 for PATH_TURNED */
+    size_t canvas_stride, canvas_size;
+    tresize *rs;
+    jenc *enc;
+} tjob;
+
+static void job_free(tjob *j) {
+    thumb__jpeg_enc_free(j->enc);
+    tresize_free(j->rs);
+    thumb__colour_free(j->col);
+    free(j->colrow);
+    if (j->d) j->d->ops->destroy(j->d);
+    scratch_give(j->ctx, j->img, j->img_cap);
+    free(j->canvas);
 }
 
-/* The half-chroma path (see run): the luma window and the chroma window resized apart, into
- * planes kept in the context's scratch buffer, then turned (EXIF orientation) 16 rows at a time
- * into the encoder as 4:2:0 strips. */
-static int run_half_chroma(thumb_ctx *ctx, const thumb_options *opt, const tplan *plan, tdec *d, tsink *sink) {
-    int o = plan->orientation;
-    uint32_t sw = plan->x.out, sh = plan->y.out, cw = (sw + 1) / 2, chh = (sh + 1) / 2, ow, oh, ocw, och;
-    thumb__orient_dims(o, sw, sh, &ow, &oh);
-    thumb__orient_dims(o, cw, chh, &ocw, &och);
-    uint32_t cx0 = d->x0 / 2, cy0 = d->y0 / 2;
-    uint32_t cin_w = (d->x0 + d->w + 1) / 2 - cx0, cin_h = (d->y0 + d->h + 1) / 2 - cy0;
-    tresize *ry = NULL, *rcb = NULL, *rcr = NULL;
-    jenc *enc = NULL;
-    size_t cap = 0, ysize = (size_t)sw * sh, csize = (size_t)cw * chh, tsize = o == 1 ? 0 : (size_t)16 * (ow + ocw);
-    uint8_t *buf = scratch_take(ctx, ysize + 2 * csize + tsize, &cap);
-    int rc = THUMB_OK;
-    if (!buf) return thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %ux%u output", (unsigned)sw, (unsigned)sh);
-    uint8_t *yb = buf, *cbb = buf + ysize, *crb = cbb + csize, *yt = crb + csize, *cbt = yt + (size_t)16 * ow,
-            *crt = cbt + (size_t)8 * ocw;
+static int check_input_bytes(thumb_ctx *ctx, const thumb_options *opt, tsrc *src) {
+    src->limit = opt->max_input_bytes;
+    if (src->mem && opt->max_input_bytes && src->mem_len > opt->max_input_bytes)
+        return thumb__fail(ctx, THUMB_ELIMIT_BYTES, "input is %zu bytes, over the %llu-byte limit", src->mem_len,
+                           (unsigned long long)opt->max_input_bytes);
+    return THUMB_OK;
+}
 
-    tresize_axis ax = {.in_len = d->w, .box = 1, .out_len = sw};
-    tresize_axis ay = {.in_len = d->h, .box = 1, .out_len = sh};
-    thumb__plan_axis_map(&plan->x, d->scale_num, d->x0, &ax.first, &ax.step);
-    thumb__plan_axis_map(&plan->y, d->scale_num, d->y0, &ay.first, &ay.step);
-    /* Chroma sample c sits at luma 2c + 0.5 (JFIF's centred 4:2:0), and chroma output j at
-     * output luma 2j + 0.5 of the displayed picture. An axis the turn reverses, of odd length n,
-     * puts that at stored 2j - 0.5 (n - 1 - (2j' + 0.5) with j' = (n + 1) / 2 - 1 - j). So centre j
-     * = (luma centre of output 2j +- 0.5, less 0.5) / 2, window-relative. */
+/* The colour conversion, and what the decoder hands on: half-size chroma planes, YCbCr rows or
+ * RGB (grey, CMYK) rows, of the plan's window at the plan's scale. */
+static int start_decoder(tjob *j) {
+    const thumb_options *opt = j->opt;
+    const tplan *plan = &j->plan;
+    tdec_request req = {
+        .scale_num = plan->scale_num,
+        .x0 = plan->x.win0, .x1 = plan->x.win1,
+        .y0 = plan->y.win0, .y1 = plan->y.win1,
+    };
+    int rc = thumb__colour_new(&j->col, j->ctx, opt, &j->d->hdr, &req);
+    if (rc) return rc;
+    /* A JPEG thumbnail of a YCbCr JPEG with nothing but a resize (and a turn for its EXIF
+     * orientation: moving pixels works on any channels) in between can stay in YCbCr: the
+     * decoder's YCbCr rows in, our encoder's front end out, no colour conversion either way
+     * (Lanczos and the conversion are both linear, so only rounding differs; the quality bars
+     * are checked on this path). Padding would need the background in YCbCr: not taken. */
+    req.ycc = !j->ctx->no_ycc && !j->col && opt->format == THUMB_FORMAT_JPEG && opt->optimize_coding &&
+              !opt->progressive && plan->canvas_w == plan->img_w && plan->canvas_h == plan->img_h;
+    /* And a 4:2:0 photo made into a 4:2:0 JPEG keeps its chroma at its own size: decoded with the
+     * luma's IDCT size, resized as planes of half the luma's size, given to the encoder as they
+     * are (where the rows above have it scaled up in the IDCT, resized at the luma's size and
+     * halved again by the encoder). Taken when the decoder can (jdfast) and nothing but the
+     * resize (and a turn) happens: no box prefilter. */
+    req.half_chroma = req.ycc && !j->ctx->no_half_chroma && opt->chroma != THUMB_CHROMA_444 && plan->x.box == 1 &&
+                      plan->y.box == 1;
+    return j->d->ops->start(j->d, &req);
+}
+
+/* The resampler's axes for the decoded window: plan space mapped onto the rows the decoder gives. */
+static void resize_axes(const tplan *plan, const tdec *d, tresize_axis *ax, tresize_axis *ay) {
+    *ax = (tresize_axis){.in_len = d->w, .box = plan->x.box, .out_len = plan->x.out};
+    *ay = (tresize_axis){.in_len = d->h, .box = plan->y.box, .out_len = plan->y.out};
+    thumb__plan_axis_map(&plan->x, d->scale_num, d->x0, &ax->first, &ax->step);
+    thumb__plan_axis_map(&plan->y, d->scale_num, d->y0, &ay->first, &ay->step);
+}
+
+/* ------------------------------------------------ the half-chroma path */
+
+/* Its three resized planes in stored orientation, luma sw x sh and chroma cw x chh, in one
+ * scratch buffer; for a turn, one turned strip of each after them (16 luma rows, 8 chroma). */
+typedef struct thalf {
+    uint32_t sw, sh, cw, chh;
+    uint32_t ow, oh, ocw;      /* turned: the output's size, the turned chroma width */
+    uint8_t *buf, *y, *cb, *cr, *yt, *cbt, *crt;
+    size_t cap;
+} thalf;
+
+static int half_planes(tjob *j, thalf *h) {
+    int o = j->plan.orientation;
+    uint32_t och;
+    h->sw = j->plan.x.out, h->sh = j->plan.y.out, h->cw = (h->sw + 1) / 2, h->chh = (h->sh + 1) / 2;
+    thumb__orient_dims(o, h->sw, h->sh, &h->ow, &h->oh);
+    thumb__orient_dims(o, h->cw, h->chh, &h->ocw, &och);
+    size_t ysize = (size_t)h->sw * h->sh, csize = (size_t)h->cw * h->chh;
+    size_t tsize = o == 1 ? 0 : (size_t)16 * (h->ow + h->ocw);
+    h->buf = scratch_take(j->ctx, ysize + 2 * csize + tsize, &h->cap);
+    if (!h->buf)
+        return thumb__fail(j->ctx, THUMB_ENOMEM, "out of memory for a %ux%u output", (unsigned)h->sw, (unsigned)h->sh);
+    h->y = h->buf, h->cb = h->y + ysize, h->cr = h->cb + csize;
+    h->yt = h->cr + csize, h->cbt = h->yt + (size_t)16 * h->ow, h->crt = h->cbt + (size_t)8 * h->ocw;
+    return THUMB_OK;
+}
+
+/* Chroma sample c sits at luma 2c + 0.5 (JFIF's centred 4:2:0), and chroma output j at output
+ * luma 2j + 0.5 of the displayed picture. An axis the turn reverses, of odd length n, puts that
+ * at stored 2j - 0.5 (n - 1 - (2j' + 0.5) with j' = (n + 1) / 2 - 1 - j). So centre j = (luma
+ * centre of output 2j +- 0.5, less 0.5) / 2, relative to the chroma window. */
+static void chroma_axes(const tjob *j, const thalf *h, const tresize_axis *ax, const tresize_axis *ay,
+                        tresize_axis *cax, tresize_axis *cay) {
+    const tdec *d = j->d;
+    uint32_t cx0 = d->x0 / 2, cy0 = d->y0 / 2;
     bool rev_x, rev_y;
-    thumb__orient_reversed(o, &rev_x, &rev_y);
-    double offx = rev_x && (sw & 1) ? -0.5 : 0.5, offy = rev_y && (sh & 1) ? -0.5 : 0.5;
-    tresize_axis cax = {.in_len = cin_w, .box = 1, .out_len = cw, .step = ax.step};
-    tresize_axis cay = {.in_len = cin_h, .box = 1, .out_len = chh, .step = ay.step};
-    cax.first = (ax.first + d->x0 + offx * ax.step - 0.5) / 2 - cx0;
-    cay.first = (ay.first + d->y0 + offy * ay.step - 0.5) / 2 - cy0;
-    if ((rc = tresize_new(&ry, ctx, 1, plan->kernel, &ax, &ay, yb, sw)) ||
-        (rc = tresize_new(&rcb, ctx, 1, plan->kernel, &cax, &cay, cbb, cw)) ||
-        (rc = tresize_new(&rcr, ctx, 1, plan->kernel, &cax, &cay, crb, cw)))
+    thumb__orient_reversed(j->plan.orientation, &rev_x, &rev_y);
+    double offx = rev_x && (h->sw & 1) ? -0.5 : 0.5, offy = rev_y && (h->sh & 1) ? -0.5 : 0.5;
+    *cax = (tresize_axis){.in_len = (d->x0 + d->w + 1) / 2 - cx0, .box = 1, .out_len = h->cw, .step = ax->step};
+    *cay = (tresize_axis){.in_len = (d->y0 + d->h + 1) / 2 - cy0, .box = 1, .out_len = h->chh, .step = ay->step};
+    cax->first = (ax->first + d->x0 + offx * ax->step - 0.5) / 2 - cx0;
+    cay->first = (ay->first + d->y0 + offy * ay->step - 0.5) / 2 - cy0;
+}
+
+/* Decode the luma and chroma windows and resize each into its plane. */
+static int half_resize(tjob *j, const thalf *h) {
+    tdec *d = j->d;
+    tresize_axis ax, ay, cax, cay;
+    resize_axes(&j->plan, d, &ax, &ay); /* box 1 on both axes: the path is taken only then */
+    chroma_axes(j, h, &ax, &ay, &cax, &cay);
+    tresize *ry = NULL, *rcb = NULL, *rcr = NULL;
+    int rc;
+    if ((rc = tresize_new(&ry, j->ctx, 1, j->plan.kernel, &ax, &ay, h->y, h->sw)) ||
+        (rc = tresize_new(&rcb, j->ctx, 1, j->plan.kernel, &cax, &cay, h->cb, h->cw)) ||
+        (rc = tresize_new(&rcr, j->ctx, 1, j->plan.kernel, &cax, &cay, h->cr, h->cw)))
         goto out;
-    for (uint32_t ny = 0, nc = 0; ny < d->h || nc < cin_h;) {
+    for (uint32_t ny = 0, nc = 0; ny < d->h || nc < cay.in_len;) {
         tplanes p;
         if ((rc = d->ops->next_planes(d, &p))) goto out;
-        if (p.ny == 0 && p.nc == 0) { rc = thumb__fail(ctx, THUMB_ETRUNCATED, "jpeg: decoder stopped early"); goto out; }
+        if (p.ny == 0 && p.nc == 0) {
+            rc = thumb__fail(j->ctx, THUMB_ETRUNCATED, "jpeg: decoder stopped early");
+            goto out;
+        }
         for (int i = 0; i < p.ny && rc == THUMB_OK; i++) rc = tresize_push_row(ry, p.y[i]);
         for (int i = 0; i < p.nc && rc == THUMB_OK; i++)
             if ((rc = tresize_push_row(rcb, p.cb[i])) == THUMB_OK) rc = tresize_push_row(rcr, p.cr[i]);
@@ -335,217 +447,229 @@ static int run_half_chroma(thumb_ctx *ctx, const thumb_options *opt, const tplan
         ny += (uint32_t)p.ny;
         nc += (uint32_t)p.nc;
     }
-    if ((rc = tresize_finish(ry)) || (rc = tresize_finish(rcb)) || (rc = tresize_finish(rcr))) goto out;
-
-    if ((rc = thumb__jpeg_enc_start(&enc, ctx, opt, ow, oh, 3, sink, 1)) || (rc = thumb__jpeg_enc_ycc_input(enc)))
-        goto out;
-    for (uint32_t y = 0; y < oh; y += 16) {
-        const uint8_t *yr[16], *cbr[8], *crr[8];
-        uint32_t n = oh - y < 16 ? oh - y : 16, m = (n + 1) / 2;
-        if (o != 1) { /* the strip's rows, turned */
-            thumb__orient_rows(o, yb, sw, sh, sw, 1, y, n, yt, ow);
-            thumb__orient_rows(o, cbb, cw, chh, cw, 1, y / 2, m, cbt, ocw);
-            thumb__orient_rows(o, crb, cw, chh, cw, 1, y / 2, m, crt, ocw);
-        }
-        for (uint32_t i = 0; i < n; i++) yr[i] = o != 1 ? yt + (size_t)i * ow : yb + (size_t)(y + i) * sw;
-        for (uint32_t i = 0; i < m; i++) {
-            cbr[i] = o != 1 ? cbt + (size_t)i * ocw : cbb + (size_t)(y / 2 + i) * cw;
-            crr[i] = o != 1 ? crt + (size_t)i * ocw : crb + (size_t)(y / 2 + i) * cw;
-        }
-        if ((rc = thumb__jpeg_enc_strip420(enc, yr, n, cbr, crr, m))) goto out;
-    }
-    rc = thumb__jpeg_enc_finish(enc);
+    if ((rc = tresize_finish(ry)) == THUMB_OK && (rc = tresize_finish(rcb)) == THUMB_OK) rc = tresize_finish(rcr);
 out:
-    thumb__jpeg_enc_free(enc);
     tresize_free(ry);
     tresize_free(rcb);
     tresize_free(rcr);
-    scratch_give(ctx, buf, cap);
     return rc;
 }
 
-static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *sink) {
-    thumb_options opt;
-    tdec *d = NULL;
-    tresize *rs = NULL;
-    tcolour *col = NULL;
-    jenc *enc = NULL;
-    uint8_t *img = NULL, *canvas = NULL, *colrow = NULL;
-    size_t img_cap = 0;
-    int rc = thumb__options_copy(ctx, opt_in, &opt);
-    if (rc) return rc;
-    src->limit = opt.max_input_bytes;
-    if (src->mem && opt.max_input_bytes && src->mem_len > opt.max_input_bytes)
-        return thumb__fail(ctx, THUMB_ELIMIT_BYTES, "input is %zu bytes, over the %llu-byte limit", src->mem_len,
-                           (unsigned long long)opt.max_input_bytes);
-
-    rc = open_decoder(ctx, &opt, src, &d);
-    if (rc) goto done;
-    tplan plan;
-    rc = thumb__plan(ctx, &opt, &d->hdr, &plan);
-    if (rc) goto done;
-
-    tdec_request req = {
-        .scale_num = plan.scale_num,
-        .x0 = plan.x.win0, .x1 = plan.x.win1,
-        .y0 = plan.y.win0, .y1 = plan.y.win1,
-    };
-    rc = thumb__colour_new(&col, ctx, &opt, &d->hdr, &req);
-    if (rc) goto done;
-    /* A JPEG thumbnail of a YCbCr JPEG with nothing but a resize (and a turn for its EXIF
-     * orientation: moving pixels works on any channels) in between can stay in YCbCr: the
-     * decoder's YCbCr rows in, our encoder's front end out, no colour conversion either way
-     * (Lanczos and the conversion are both linear, so only rounding differs; the quality bars
-     * are checked on this path). Padding would need the background in YCbCr: not taken. */
-    req.ycc = !ctx->no_ycc && !col && opt.format == THUMB_FORMAT_JPEG && opt.optimize_coding && !opt.progressive &&
-              plan.canvas_w == plan.img_w && plan.canvas_h == plan.img_h;
-    /* And a 4:2:0 photo made into a 4:2:0 JPEG keeps its chroma at its own size: decoded with the
-     * luma's IDCT size, resized as planes of half the luma's size, given to the encoder as they
-     * are (where the rows above have it scaled up in the IDCT, resized at the luma's size and
-     * halved again by the encoder). Taken when the decoder can (jdfast) and nothing but the
-     * resize (and a turn) happens: no box prefilter. */
-    req.half_chroma = req.ycc && !ctx->no_half_chroma && opt.chroma != THUMB_CHROMA_444 && plan.x.box == 1 &&
-                      plan.y.box == 1;
-    rc = d->ops->start(d, &req);
-    if (rc) goto done;
-    if (d->planar) {
-        rc = run_half_chroma(ctx, &opt, &plan, d, sink);
-        goto done;
+/* The planes into the encoder as 4:2:0 strips of 16 luma rows, turned strip by strip. */
+static int half_encode(tjob *j, const thalf *h) {
+    int o = j->plan.orientation;
+    int rc = thumb__jpeg_enc_start(&j->enc, j->ctx, j->opt, h->ow, h->oh, 3, j->sink, 1);
+    if (rc == THUMB_OK) rc = thumb__jpeg_enc_ycc_input(j->enc);
+    for (uint32_t y = 0; rc == THUMB_OK && y < h->oh; y += 16) {
+        const uint8_t *yr[16], *cbr[8], *crr[8];
+        uint32_t n = h->oh - y < 16 ? h->oh - y : 16, m = (n + 1) / 2;
+        if (o != 1) {
+            thumb__orient_rows(o, h->y, h->sw, h->sh, h->sw, 1, y, n, h->yt, h->ow);
+            thumb__orient_rows(o, h->cb, h->cw, h->chh, h->cw, 1, y / 2, m, h->cbt, h->ocw);
+            thumb__orient_rows(o, h->cr, h->cw, h->chh, h->cw, 1, y / 2, m, h->crt, h->ocw);
+        }
+        for (uint32_t i = 0; i < n; i++) yr[i] = o != 1 ? h->yt + (size_t)i * h->ow : h->y + (size_t)(y + i) * h->sw;
+        for (uint32_t i = 0; i < m; i++) {
+            cbr[i] = o != 1 ? h->cbt + (size_t)i * h->ocw : h->cb + (size_t)(y / 2 + i) * h->cw;
+            crr[i] = o != 1 ? h->crt + (size_t)i * h->ocw : h->cr + (size_t)(y / 2 + i) * h->cw;
+        }
+        rc = thumb__jpeg_enc_strip420(j->enc, yr, n, cbr, crr, m);
     }
-    int ch = d->channels;
-    int col_decode = col && thumb__colour_stage(col) == THUMB_COLOUR_STAGE_DECODE;
-    if (col_decode) {
+    return rc == THUMB_OK ? thumb__jpeg_enc_finish(j->enc) : rc;
+}
+
+/* The luma window and the chroma window resized apart, into planes, then into the encoder. */
+static int run_half_chroma(tjob *j) {
+    thalf h;
+    int rc = half_planes(j, &h);
+    if (rc) return rc;
+    if ((rc = half_resize(j, &h)) == THUMB_OK) rc = half_encode(j, &h);
+    scratch_give(j->ctx, h.buf, h.cap);
+    return rc;
+}
+
+/* ------------------------------------------------ the rows path */
+
+/* Channel counts and the path, from the plan, the decoder's rows and the colour stage. */
+static int choose_path(tjob *j) {
+    const thumb_options *opt = j->opt;
+    const tplan *plan = &j->plan;
+    j->ch = j->d->channels;
+    j->ycc = j->d->ycc;
+    j->col_decode = j->col && thumb__colour_stage(j->col) == THUMB_COLOUR_STAGE_DECODE;
+    if (j->col_decode) {
         /* Rows are converted as they are decoded; the resampler sees the converted layout. */
         size_t n;
-        if (!thumb__mul_size(d->w, 4, &n) || !(colrow = malloc(n ? n : 1))) {
-            rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a colour row");
-            goto done;
-        }
-        ch = thumb__colour_out_channels(col, ch);
+        if (!thumb__mul_size(j->d->w, 4, &n) || !(j->colrow = malloc(n ? n : 1)))
+            return thumb__fail(j->ctx, THUMB_ENOMEM, "out of memory for a colour row");
+        j->ch = thumb__colour_out_channels(j->col, j->ch);
     }
+    j->sw = plan->x.out, j->sh = plan->y.out;
+    j->padded = plan->canvas_w != plan->img_w || plan->canvas_h != plan->img_h;
+    j->oc = output_channels(j->ch, opt->format, j->padded, opt->background);
+    j->canvas_stride = (size_t)plan->canvas_w * j->oc, j->img_stride = (size_t)j->sw * j->ch;
+    if (!thumb__mul_size(j->canvas_stride, plan->canvas_h, &j->canvas_size) ||
+        !thumb__mul_size(j->img_stride, j->sh, &j->img_size))
+        return thumb__fail(j->ctx, THUMB_ELIMIT_OUTPUT, "output too large");
+    /* The common case needs no orientation, padding or channel change: resized into the canvas. */
+    j->direct = plan->orientation == 1 && !j->padded && j->oc == j->ch;
+    bool jpeg = opt->format == THUMB_FORMAT_JPEG;
+    /* Streamed has no canvas at all: for 512x512, 0.8 MB of fresh pages per call (~1 ms here).
+     * Turned is what phones upload (EXIF orientation): no canvas either. */
+    if (j->direct && jpeg && !(j->col && !j->col_decode)) j->path = PATH_STREAMED;
+    else if (plan->orientation != 1 && !j->padded && j->oc == j->ch && jpeg) j->path = PATH_TURNED;
+    else j->path = PATH_CANVAS;
+    if (j->ycc && (j->padded || j->oc != 3 || j->ch != 3 || j->path == PATH_CANVAS))
+        return thumb__fail(j->ctx, THUMB_EINVAL, "internal: YCbCr rows off the JPEG path");
+    return THUMB_OK;
+}
 
-    /* The resized image in stored orientation; written straight into the canvas when no
-     * orientation, padding or channel change is needed (the common case). */
-    uint32_t sw = plan.x.out, sh = plan.y.out;
-    int padded = plan.canvas_w != plan.img_w || plan.canvas_h != plan.img_h;
-    int oc = output_channels(ch, opt.format, padded, opt.background);
-    size_t canvas_stride = (size_t)plan.canvas_w * oc, canvas_size, img_stride = (size_t)sw * ch, img_size;
-    if (!thumb__mul_size(canvas_stride, plan.canvas_h, &canvas_size) || !thumb__mul_size(img_stride, sh, &img_size)) {
-        rc = thumb__fail(ctx, THUMB_ELIMIT_OUTPUT, "output too large");
-        goto done;
-    }
-    int direct = plan.orientation == 1 && !padded && oc == ch;
-    /* JPEG out with nothing to do after resizing: rows go from the resampler straight into the
-     * encoder, with no canvas (for 512x512, 0.8 MB of fresh pages per call: ~1 ms here). */
-    int streamed = direct && opt.format == THUMB_FORMAT_JPEG && !(col && !col_decode);
-    /* JPEG out that only needs a turn (EXIF orientation, what phones upload): the turned rows go
-     * to the encoder one at a time from the resized image, with no canvas either. */
-    int turned = plan.orientation != 1 && !padded && oc == ch && opt.format == THUMB_FORMAT_JPEG;
-    canvas = malloc(streamed ? canvas_stride : turned ? canvas_stride * 16 : canvas_size ? canvas_size : 1);
-    if (!canvas) { rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %zu-byte output", canvas_size); goto done; }
-    if (!direct) {
-        img = scratch_take(ctx, img_size, &img_cap);
-        if (!img) { rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory for a %zu-byte output", img_size); goto done; }
-    }
+/* The canvas (or the path's rows of it) and, unless direct, the resized image. */
+static int take_buffers(tjob *j) {
+    size_t n = j->path == PATH_STREAMED ? j->canvas_stride
+             : j->path == PATH_TURNED   ? j->canvas_stride * 16
+             : j->canvas_size ? j->canvas_size : 1;
+    if (!(j->canvas = malloc(n)))
+        return thumb__fail(j->ctx, THUMB_ENOMEM, "out of memory for a %zu-byte output", j->canvas_size);
+    if (!j->direct && !(j->img = scratch_take(j->ctx, j->img_size, &j->img_cap)))
+        return thumb__fail(j->ctx, THUMB_ENOMEM, "out of memory for a %zu-byte output", j->img_size);
+    return THUMB_OK;
+}
 
-    tresize_axis ax = {.in_len = d->w, .box = plan.x.box, .out_len = sw};
-    tresize_axis ay = {.in_len = d->h, .box = plan.y.box, .out_len = sh};
-    thumb__plan_axis_map(&plan.x, d->scale_num, d->x0, &ax.first, &ax.step);
-    thumb__plan_axis_map(&plan.y, d->scale_num, d->y0, &ay.first, &ay.step);
-    rc = tresize_new(&rs, ctx, ch, plan.kernel, &ax, &ay, direct ? canvas : img, direct ? canvas_stride : img_stride);
-    if (rc) goto done;
-    int ycc = d->ycc;
-    if (ycc && (padded || oc != 3 || ch != 3 || !(streamed || turned))) {
-        rc = thumb__fail(ctx, THUMB_EINVAL, "internal: YCbCr rows off the JPEG path");
-        goto done;
-    }
-    if (streamed) {
-        rc = thumb__jpeg_enc_start(&enc, ctx, &opt, plan.canvas_w, plan.canvas_h, oc, sink, 1);
-        if (rc == THUMB_OK && d->ycc) rc = thumb__jpeg_enc_ycc_input(enc);
-        if (rc) goto done;
-        tresize_set_row_sink(rs, enc_row, enc);
-    }
+static int enc_row(void *enc, const uint8_t *row, uint32_t y) {
+    (void)y;
+    return thumb__jpeg_enc_rows(enc, &row, 1);
+}
+
+/* The resampler, writing into the canvas (direct) or the resized image; streamed, into the encoder. */
+static int start_resize(tjob *j) {
+    tresize_axis ax, ay;
+    resize_axes(&j->plan, j->d, &ax, &ay);
+    int rc = tresize_new(&j->rs, j->ctx, j->ch, j->plan.kernel, &ax, &ay, j->direct ? j->canvas : j->img,
+                         j->direct ? j->canvas_stride : j->img_stride);
+    if (rc || j->path != PATH_STREAMED) return rc;
+    rc = thumb__jpeg_enc_start(&j->enc, j->ctx, j->opt, j->plan.canvas_w, j->plan.canvas_h, j->oc, j->sink, 1);
+    if (rc == THUMB_OK && j->ycc) rc = thumb__jpeg_enc_ycc_input(j->enc);
+    if (rc == THUMB_OK) tresize_set_row_sink(j->rs, enc_row, j->enc);
+    return rc;
+}
+
+/* Every row of the window: decoded, colour converted, resampled. Then the decoder is done with
+ * the input: released before encoding. */
+static int resize_rows(tjob *j) {
+    tdec *d = j->d;
     for (uint32_t y = 0; y < d->h; y++) {
         const uint8_t *row;
-        rc = d->ops->next_row(d, &row);
-        if (rc) goto done;
-        if (col_decode) {
-            thumb__colour_row(col, row, colrow, d->w);
-            row = colrow;
+        int rc = d->ops->next_row(d, &row);
+        if (rc) return rc;
+        if (j->col_decode) {
+            thumb__colour_row(j->col, row, j->colrow, d->w);
+            row = j->colrow;
         }
-        rc = tresize_push_row(rs, row);
-        if (rc) goto done;
+        if ((rc = tresize_push_row(j->rs, row))) return rc;
     }
-    rc = tresize_finish(rs);
-    if (rc) goto done;
-    /* The decoder is done with the input; release it before encoding. */
+    int rc = tresize_finish(j->rs);
+    if (rc) return rc;
     d->ops->destroy(d);
-    d = NULL;
-    if (streamed) {
-        rc = thumb__jpeg_enc_finish(enc);
-        goto done;
-    }
-    if (col && !col_decode) {
-        uint8_t *base = direct ? canvas : img;
-        size_t stride = direct ? canvas_stride : img_stride;
-        for (uint32_t y = 0; y < sh; y++) thumb__colour_row(col, base + y * stride, base + y * stride, sw);
-    }
+    j->d = NULL;
+    return THUMB_OK;
+}
 
-    if (turned) {
-        rc = thumb__jpeg_enc_start(&enc, ctx, &opt, plan.canvas_w, plan.canvas_h, oc, sink, 0);
-        if (rc == THUMB_OK && ycc) rc = thumb__jpeg_enc_ycc_input(enc);
-        for (uint32_t y = 0; rc == THUMB_OK && y < plan.canvas_h; y += 16) {
-            uint32_t n = plan.canvas_h - y < 16 ? plan.canvas_h - y : 16;
-            thumb__orient_rows(plan.orientation, img, sw, sh, img_stride, ch, y, n, canvas, canvas_stride);
-            const uint8_t *rows[16];
-            for (uint32_t i = 0; i < n; i++) rows[i] = canvas + i * canvas_stride;
-            rc = thumb__jpeg_enc_rows(enc, rows, n);
-        }
-        if (rc == THUMB_OK) rc = thumb__jpeg_enc_finish(enc);
-        goto done;
-    }
-    if (!direct) {
-        /* Background first, then the oriented image converted to the output layout. */
-        uint8_t bgpix[4];
-        convert_row(opt.background, 4, bgpix, oc, 1, opt.background);
-        if (oc == 1 || oc == 3) { /* opaque canvas: bg pre-flattened onto itself is just bg */
-            for (int c = 0; c < oc; c++) bgpix[c] = oc == 1 ? opt.background[0] : opt.background[c];
-        }
-        if (padded) {
-            for (uint32_t y = 0; y < plan.canvas_h; y++)
-                for (uint32_t x = 0; x < plan.canvas_w; x++) memcpy(canvas + y * canvas_stride + (size_t)x * oc, bgpix, oc);
-        }
-        uint32_t ow, oh;
-        thumb__orient_dims(plan.orientation, sw, sh, &ow, &oh);
-        uint8_t *oriented = img;
-        uint8_t *tmp = NULL;
-        if (!padded && oc == ch) /* only a turn: straight into the canvas */
-            thumb__orient_copy(plan.orientation, img, sw, sh, img_stride, ch, canvas, canvas_stride);
-        else if (plan.orientation != 1) {
-            tmp = malloc(img_size ? img_size : 1);
-            if (!tmp) { rc = thumb__fail(ctx, THUMB_ENOMEM, "out of memory orienting the output"); goto done; }
-            thumb__orient_copy(plan.orientation, img, sw, sh, img_stride, ch, tmp, (size_t)ow * ch);
-            oriented = tmp;
-        }
-        for (uint32_t y = 0; (padded || oc != ch) && y < oh; y++)
-            convert_row(oriented + (size_t)y * ow * ch, ch, canvas + (plan.pad_y + y) * canvas_stride + (size_t)plan.pad_x * oc,
-                        oc, ow, opt.background);
-        free(tmp);
-    }
+/* The colour conversion that runs on the resized image, in place. */
+static void colour_resized(tjob *j) {
+    uint8_t *base = j->direct ? j->canvas : j->img;
+    size_t stride = j->direct ? j->canvas_stride : j->img_stride;
+    for (uint32_t y = 0; y < j->sh; y++) thumb__colour_row(j->col, base + y * stride, base + y * stride, j->sw);
+}
 
-    if (opt.format == THUMB_FORMAT_PNG)
-        rc = thumb__png_encode(ctx, &opt, canvas, plan.canvas_w, plan.canvas_h, oc, canvas_stride, sink);
-    else
-        rc = thumb__jpeg_encode(ctx, &opt, canvas, plan.canvas_w, plan.canvas_h, oc, canvas_stride, sink);
+static int encode_turned(tjob *j) {
+    const tplan *plan = &j->plan;
+    int rc = thumb__jpeg_enc_start(&j->enc, j->ctx, j->opt, plan->canvas_w, plan->canvas_h, j->oc, j->sink, 0);
+    if (rc == THUMB_OK && j->ycc) rc = thumb__jpeg_enc_ycc_input(j->enc);
+    for (uint32_t y = 0; rc == THUMB_OK && y < plan->canvas_h; y += 16) {
+        uint32_t n = plan->canvas_h - y < 16 ? plan->canvas_h - y : 16;
+        thumb__orient_rows(plan->orientation, j->img, j->sw, j->sh, j->img_stride, j->ch, y, n, j->canvas,
+                           j->canvas_stride);
+        const uint8_t *rows[16];
+        for (uint32_t i = 0; i < n; i++) rows[i] = j->canvas + i * j->canvas_stride;
+        rc = thumb__jpeg_enc_rows(j->enc, rows, n);
+    }
+    if (rc == THUMB_OK) rc = thumb__jpeg_enc_finish(j->enc);
+    return rc;
+}
 
-done:
-    thumb__jpeg_enc_free(enc);
-    tresize_free(rs);
-    thumb__colour_free(col);
-    free(colrow);
-    if (d) d->ops->destroy(d);
-    scratch_give(ctx, img, img_cap);
-    free(canvas);
+/* Background first, then the oriented image converted to the output layout. */
+static int compose(tjob *j) {
+    const thumb_options *opt = j->opt;
+    const tplan *plan = &j->plan;
+    int ch = j->ch, oc = j->oc;
+    uint8_t bgpix[4];
+    convert_row(opt->background, 4, bgpix, oc, 1, opt->background);
+    if (oc == 1 || oc == 3) { /* opaque canvas: bg pre-flattened onto itself is just bg */
+        for (int c = 0; c < oc; c++) bgpix[c] = oc == 1 ? opt->background[0] : opt->background[c];
+    }
+    if (j->padded) {
+        for (uint32_t y = 0; y < plan->canvas_h; y++)
+            for (uint32_t x = 0; x < plan->canvas_w; x++)
+                memcpy(j->canvas + y * j->canvas_stride + (size_t)x * oc, bgpix, oc);
+    }
+    uint32_t ow, oh;
+    thumb__orient_dims(plan->orientation, j->sw, j->sh, &ow, &oh);
+    uint8_t *oriented = j->img;
+    uint8_t *tmp = NULL;
+    if (!j->padded && oc == ch) /* only a turn: straight into the canvas */
+        thumb__orient_copy(plan->orientation, j->img, j->sw, j->sh, j->img_stride, ch, j->canvas, j->canvas_stride);
+    else if (plan->orientation != 1) {
+        tmp = malloc(j->img_size ? j->img_size : 1);
+        if (!tmp) return thumb__fail(j->ctx, THUMB_ENOMEM, "out of memory orienting the output");
+        thumb__orient_copy(plan->orientation, j->img, j->sw, j->sh, j->img_stride, ch, tmp, (size_t)ow * ch);
+        oriented = tmp;
+    }
+    for (uint32_t y = 0; (j->padded || oc != ch) && y < oh; y++)
+        convert_row(oriented + (size_t)y * ow * ch, ch,
+                    j->canvas + (plan->pad_y + y) * j->canvas_stride + (size_t)plan->pad_x * oc, oc, ow, opt->background);
+    free(tmp);
+    return THUMB_OK;
+}
+
+static int encode_canvas(tjob *j) {
+    const tplan *plan = &j->plan;
+    int rc = j->direct ? THUMB_OK : compose(j);
+    if (rc) return rc;
+    if (j->opt->format == THUMB_FORMAT_PNG)
+        return thumb__png_encode(j->ctx, j->opt, j->canvas, plan->canvas_w, plan->canvas_h, j->oc, j->canvas_stride,
+                                 j->sink);
+    return thumb__jpeg_encode(j->ctx, j->opt, j->canvas, plan->canvas_w, plan->canvas_h, j->oc, j->canvas_stride,
+                              j->sink);
+}
+
+/* Decoded rows through the resampler, then by the chosen path into the encoder. */
+static int run_rows(tjob *j) {
+    int rc = choose_path(j);
+    if (rc == THUMB_OK) rc = take_buffers(j);
+    if (rc == THUMB_OK) rc = start_resize(j);
+    if (rc == THUMB_OK) rc = resize_rows(j);
+    if (rc) return rc;
+    if (j->col && !j->col_decode) colour_resized(j); /* never on PATH_STREAMED */
+    switch (j->path) {
+    case PATH_STREAMED: return thumb__jpeg_enc_finish(j->enc);
+    case PATH_TURNED: return encode_turned(j);
+    default: return encode_canvas(j);
+    }
+}
+
+/* One thumbnail: the options, the decoder (sniffed), the plan from its header, the decode
+ * started as the plan wants it, then one of the two paths to the encoder. */
+static int run(thumb_ctx *ctx, const thumb_options *opt_in, tsrc *src, tsink *sink) {
+    thumb_options opt;
+    int rc = thumb__options_copy(ctx, opt_in, &opt);
+    if (rc == THUMB_OK) rc = check_input_bytes(ctx, &opt, src);
+    if (rc) return rc;
+    tjob j = {.ctx = ctx, .opt = &opt, .sink = sink};
+    if ((rc = open_decoder(ctx, &opt, src, &j.d)) == THUMB_OK &&
+        (rc = thumb__plan(ctx, &opt, &j.d->hdr, &j.plan)) == THUMB_OK && (rc = start_decoder(&j)) == THUMB_OK)
+        rc = j.d->planar ? run_half_chroma(&j) : run_rows(&j);
+    job_free(&j);
     return rc;
 }
 
@@ -600,6 +724,30 @@ static int ends_with_ci(const char *s, const char *suffix) {
     return 1;
 }
 
+/* The temporary output beside the target: ".<name>.XXXXXX" created with O_EXCL and mode 0666, so the
+ * kernel applies the umask (mkstemp's 0600 would need the umask, and reading it means setting it:
+ * process-wide, racing with every other thread that creates a file). */
+static int create_temp(char *tmp, size_t cap, const char *out_path, size_t dir_len) {
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (int attempt = 0; attempt < 100; attempt++) {
+        unsigned char r[6];
+        if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t x = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)tmp ^ (uint64_t)attempt << 40;
+            for (size_t i = 0; i < sizeof r; i++) r[i] = (unsigned char)(x >> (8 * i));
+        }
+        char suffix[7];
+        for (size_t i = 0; i < sizeof r; i++) suffix[i] = digits[r[i] % (sizeof digits - 1)];
+        suffix[6] = 0;
+        snprintf(tmp, cap, "%.*s.%s.%s", (int)dir_len, out_path, out_path + dir_len, suffix);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 int thumb_thumbnail_file(thumb_ctx *ctx, const char *in_path, const char *out_path, const thumb_options *opt_in) {
     if (!ctx) return THUMB_EINVAL;
     clear_detail(ctx);
@@ -619,17 +767,13 @@ int thumb_thumbnail_file(thumb_ctx *ctx, const char *in_path, const char *out_pa
     if (!tmp) { if (in_fd > 0) close(in_fd); return thumb__fail(ctx, THUMB_ENOMEM, "out of memory"); }
     const char *slash = strrchr(out_path, '/');
     size_t dir_len = slash ? (size_t)(slash - out_path) + 1 : 0;
-    snprintf(tmp, n + 16, "%.*s.%s.XXXXXX", (int)dir_len, out_path, out_path + dir_len);
-    int out_fd = mkostemp(tmp, O_CLOEXEC);
+    int out_fd = create_temp(tmp, n + 16, out_path, dir_len);
     if (out_fd < 0) {
         rc = thumb__fail(ctx, THUMB_EIO, "cannot create %s: %s", out_path, strerror(errno));
         free(tmp);
         if (in_fd > 0) close(in_fd);
         return rc;
     }
-    mode_t um = umask(0);
-    umask(um);
-    fchmod(out_fd, 0666 & ~um);
 
     tsrc src;
     tsrc_init_stream(&src, ctx, fd_read, &in_fd, 0);

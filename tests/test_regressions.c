@@ -3,8 +3,13 @@
 #include "tt.h"
 #include "ref.h"
 
+#include <pthread.h>
 #include <spng.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Encode a grey gradient PNG of w x h with libspng. */
@@ -168,6 +173,65 @@ static void file_format_follows_name(void) {
     thumb_ctx_free(ctx);
 }
 
+/* The process umask, read without changing it (Linux >= 4.7 shows it in /proc/self/status). */
+static int umask_now(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    int um = -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "Umask:", 6)) { um = (int)strtol(line + 6, NULL, 8); break; }
+    fclose(f);
+    return um;
+}
+
+static atomic_int umask_watch_stop;
+static void *umask_watch(void *arg) {
+    int *seen_other = arg;
+    while (!atomic_load(&umask_watch_stop)) {
+        int um = umask_now();
+        if (um >= 0 && um != 022) { *seen_other = um; break; }
+    }
+    return NULL;
+}
+
+/* thumb_thumbnail_file read the umask with umask(0) then umask(um) to give its temporary file the
+ * mode open() would have: the process-wide umask was 0 for a moment, so a file another thread (or a
+ * second thumbnail_file in a binding) created then got 0666, and two calls racing could leave 0 for
+ * good. The umask must never change, and the output must have the mode the umask gives. */
+static void file_leaves_umask_alone(void) {
+    if (umask_now() < 0) { TT_CHECK(0, "no Umask: line in /proc/self/status"); return; }
+    mode_t old = umask(022);
+    char dir[] = "/tmp/thumb-umask-XXXXXX";
+    if (!mkdtemp(dir)) { TT_CHECK(0, "mkdtemp"); umask(old); return; }
+    char out[256];
+    snprintf(out, sizeof out, "%s/a.jpg", dir);
+    thumb_options opt;
+    thumb_options_init(&opt);
+    opt.width = 16;
+    opt.height = 16;
+    thumb_ctx *ctx = thumb_ctx_new();
+    int seen_other = -1;
+    atomic_store(&umask_watch_stop, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, umask_watch, &seen_other);
+    int rc = THUMB_OK;
+    for (int i = 0; i < 300 && rc == THUMB_OK && seen_other < 0; i++)
+        rc = thumb_thumbnail_file(ctx, tt_corpus("edge/2x2_fdcce6.png"), out, &opt);
+    atomic_store(&umask_watch_stop, 1);
+    pthread_join(t, NULL);
+    TT_CHECK(rc == THUMB_OK, "thumbnail_file: %s", thumb_ctx_detail(ctx));
+    TT_CHECK(seen_other < 0, "the process umask was %03o during thumb_thumbnail_file (set: 022)", seen_other);
+    TT_CHECK(umask_now() == 022, "umask after the calls: %03o", umask_now());
+    struct stat st;
+    TT_CHECK(stat(out, &st) == 0 && (st.st_mode & 0777) == 0644, "output mode %03o, want 644",
+             (unsigned)(st.st_mode & 0777));
+    unlink(out);
+    rmdir(dir);
+    thumb_ctx_free(ctx);
+    umask(old);
+}
+
 static int64_t buf_read(void *user, void *dst, size_t n) {
     struct { const unsigned char *p; size_t len, pos; } *b = user;
     size_t left = b->len - b->pos;
@@ -207,6 +271,7 @@ static void png_cut_inside_iend_crc(void) {
 int main(void) {
     png_cut_inside_iend_crc();
     file_format_follows_name();
+    file_leaves_umask_alone();
     no_rgb_profile_in_grey_jpeg();
     box_factor_capped();
     fidelity_shrink_on_load();

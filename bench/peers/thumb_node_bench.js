@@ -1,6 +1,7 @@
 // libthumb's Node addon as a benchmark worker (same line protocol as bench/bench_thumb.c).
-// Prints "unavailable REASON" while the addon cannot be loaded (bindings/node, built in place);
-// the harness then lists it as not measured. THE ONE PLACE TO ADAPT when the API settles: job().
+// Prints "unavailable REASON" while the addon cannot be loaded (bindings/node, built in place by
+// `npm ci` there); the harness then lists it as not measured. job() is the sharp-compatible chain,
+// the same calls as sharp_bench.js makes on sharp.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -9,13 +10,17 @@ const readline = require('readline');
 let thumb;
 try {
   thumb = require(process.env.THUMB_NODE_PATH || path.join(__dirname, '..', '..', 'bindings', 'node'));
-  if (typeof thumb.thumbnail !== 'function') throw new Error('no thumbnail() export');
+  if (typeof thumb !== 'function' || typeof thumb.Thumb !== 'function') throw new Error('not the libthumb chain');
 } catch (e) {
   process.stdout.write(`unavailable node addon: ${String(e.message || e).split('\n')[0]}\n`);
   process.exit(0);
 }
 
-const job = (buf, fmt) => thumb.thumbnail(buf, { width: 512, height: 512, fit: 'cover', format: fmt || 'jpeg', quality: 80 });
+// sharp(buf).resize(512, 512).jpeg({ quality: 80 }).toBuffer() on libthumb: cover, centre, Lanczos3
+function job(buf, fmt) {
+  const p = thumb(buf).resize(512, 512);
+  return (fmt === 'png' ? p.png() : p.jpeg({ quality: 80 })).toBuffer();
+}
 
 function rss() {
   const s = fs.readFileSync('/proc/self/status', 'utf8');

@@ -1,17 +1,14 @@
 """libthumb's Python module as a benchmark worker (same line protocol as bench/bench_thumb.c).
 
 Prints "unavailable REASON" and exits while the module cannot be imported; the harness then lists it
-as not measured. bench/run pip-installs bindings/python into the bench venv when it exists.
-THE ONE PLACE TO ADAPT when the module's API settles: job() below.
+as not measured. bench/run pip-installs bindings/python into the bench venv.
+The job: libthumb.thumbnail(data, 512, 512) - cover, centre, Lanczos3, JPEG q80 are its defaults.
 """
 import sys
 import time
 
 try:
-    try:
-        import libthumb as thumbmod
-    except ImportError:
-        import thumb as thumbmod
+    import libthumb as thumbmod
     if not hasattr(thumbmod, "thumbnail"):
         raise ImportError(f"{thumbmod.__name__} has no thumbnail()")
 except Exception as e:  # noqa: BLE001 - any failure means "not there yet"
@@ -20,7 +17,7 @@ except Exception as e:  # noqa: BLE001 - any failure means "not there yet"
 
 
 def job(buf, fmt="jpeg"):
-    return thumbmod.thumbnail(buf, width=512, height=512, fit="cover", format=fmt, quality=80)
+    return thumbmod.thumbnail(buf, 512, 512, fit="cover", format=fmt, quality=80)
 
 
 def rss():
@@ -39,7 +36,7 @@ def main():
         sys.stdout.write(s + "\n")
         sys.stdout.flush()
 
-    out(f"ready libthumb-python {getattr(thumbmod, '__version__', '?')}")
+    out(f"ready libthumb-python {thumbmod.__version__} (C {thumbmod.libthumb_version}, {thumbmod.simd})")
     for line in sys.stdin:
         a = line.split()
         if not a:

@@ -1,0 +1,1 @@
+"""Migration files, applied in version order by cruddur.migrate (not imported as modules)."""
