@@ -51,10 +51,10 @@ static void info_json(const char *path, const thumb_info *in) {
     json_string(stdout, path);
     printf(", \"format\": \"%s\", \"width\": %u, \"height\": %u, \"stored_width\": %u, \"stored_height\": %u, "
            "\"orientation\": %d, \"channels\": %d, \"bit_depth\": %d, \"has_alpha\": %s, \"progressive\": %s, "
-           "\"has_icc\": %s, \"icc_size\": %u, \"has_exif\": %s, \"colour_space\": %d}",
+           "\"has_icc\": %s, \"icc_size\": %u, \"has_exif\": %s, \"colour_space\": %d, \"lossless\": %s}",
            thumb_format_name(in->format), in->width, in->height, in->stored_width, in->stored_height,
            in->orientation, in->channels, in->bit_depth, json_bool(in->has_alpha), json_bool(in->progressive),
-           json_bool(in->has_icc), in->icc_size, json_bool(in->has_exif), in->colour_space);
+           json_bool(in->has_icc), in->icc_size, json_bool(in->has_exif), in->colour_space, json_bool(in->lossless));
 }
 
 static void info_text(const char *path, const thumb_info *in) {
@@ -70,6 +70,7 @@ static void info_text(const char *path, const thumb_info *in) {
     if (in->has_icc) printf("  icc          yes, %u bytes\n", in->icc_size);
     else printf("  icc          no\n");
     printf("  exif         %s\n", yes_no(in->has_exif));
+    if (in->format == THUMB_FORMAT_JPEG) printf("  lossless     %s\n", yes_no(in->lossless));
 }
 
 int cmd_info(int argc, char **argv) {

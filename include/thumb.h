@@ -166,13 +166,14 @@ typedef struct thumb_info {
     uint32_t stored_height;
     int orientation;             /* EXIF orientation 1..8 (1 when absent) */
     int channels;                /* as decoded: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA (CMYK decodes to 3) */
-    int bit_depth;               /* 8 or 16 for PNG (1, 2, 4 as stored); 8 for JPEG */
+    int bit_depth;               /* 8 or 16 for PNG (1, 2, 4 as stored); 8 for JPEG (lossless: 2..16) */
     int has_alpha;
     int progressive;             /* progressive JPEG or Adam7-interlaced PNG */
     int has_icc;                 /* an ICC profile is embedded */
     int has_exif;
     int colour_space;            /* JPEG: 1 grey, 2 YCbCr, 3 RGB, 4 CMYK, 5 YCCK; PNG: colour type + 100 */
     uint32_t icc_size;           /* bytes of the embedded profile, 0 when none */
+    int lossless;                /* JPEG: lossless (process 14, SOF3); bit_depth is then its precision, 2..16 */
 } thumb_info;
 
 typedef struct thumb_ctx thumb_ctx;

@@ -122,6 +122,7 @@ typedef struct tdec_header {
     uint32_t png_gamma;         /* gAMA * 100000 */
     int png_has_chrm;
     uint32_t png_chrm[8];       /* cHRM: white x,y, red x,y, green x,y, blue x,y (* 100000) */
+    int lossless;               /* lossless JPEG (SOF3, jlossless.h): no DCT scaling */
 } tdec_header;
 
 typedef struct tdec_request {

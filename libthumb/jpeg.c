@@ -8,6 +8,7 @@
 #include "internal.h"
 #include "jdfast.h"
 #include "jfront.h"
+#include "jlossless.h"
 
 #include <limits.h>
 #include <setjmp.h>
@@ -34,7 +35,9 @@ typedef struct jerr_mgr {
     int code;               /* the code to return after the longjmp */
     bool truncated;         /* the input ended and a fake EOI was inserted */
     long warnings;
+    bool lossless_ok;       /* in jpeg_read_header: SOF3 hands over to jlossless.h */
 } jerr_mgr;
+#define JPEG_LOSSLESS_HANDOFF (-1) /* jerr_bail's code for that handover, never returned */
 
 static void jerr_bail(j_common_ptr c, int code) __attribute__((noreturn));
 static void jerr_bail(j_common_ptr c, int code)
@@ -90,6 +93,19 @@ static void jerr_fail_with_message(j_common_ptr c, int code)
 
 static void jerr_error_exit(j_common_ptr c)
 {
+    jerr_mgr *e = (jerr_mgr *)c->err;
+    /* lossless JPEG: libjpeg stops right after the SOF3 marker, where jlossless.h goes on */
+    if (e->lossless_ok && c->err->msg_code == JERR_SOF_UNSUPPORTED && c->err->msg_parm.i[0] == 0xC3)
+        jerr_bail(c, JPEG_LOSSLESS_HANDOFF);
+    if (c->err->msg_code == JERR_BAD_PRECISION || c->err->msg_code == JERR_SOF_UNSUPPORTED) {
+        if (c->err->msg_code == JERR_BAD_PRECISION)
+            thumb__fail(e->ctx, THUMB_EUNSUPPORTED, "jpeg: %d-bit JPEG is not supported (8-bit DCT and lossless "
+                        "JPEG are)", c->err->msg_parm.i[0]);
+        else
+            thumb__fail(e->ctx, THUMB_EUNSUPPORTED, "jpeg: unsupported JPEG process (SOF type 0x%02x: hierarchical, "
+                        "arithmetic-coded lossless or reserved)", c->err->msg_parm.i[0]);
+        jerr_bail(c, THUMB_EUNSUPPORTED);
+    }
     jerr_fail_with_message(c, jerr_code_for(c));
 }
 
@@ -451,6 +467,55 @@ static int colour_space_code(J_COLOR_SPACE cs)
     }
 }
 
+/* ---- lossless JPEG: after SOF3 the file goes to jlossless.h, which reads through our source
+ * manager and takes what libjpeg read before it (tables, restart interval, colour markers) */
+
+static void lossless_release(void *owner)
+{
+    jdec_free(owner);
+}
+
+static int lossless_fill(void *user, const uint8_t **p, size_t *n)
+{
+    jdec *d = user;
+    struct jpeg_source_mgr *m = &d->srcmgr;
+    *n = 0;
+    if (setjmp(d->err.jb))
+        return d->err.code; /* a read error or the byte limit, detail recorded */
+    d->quiet_eof = true;
+    if (m->bytes_in_buffer == 0 && !src_fill(&d->cinfo))
+        return THUMB_OK;
+    *p = m->next_input_byte;
+    *n = m->bytes_in_buffer;
+    m->next_input_byte += *n;
+    m->bytes_in_buffer = 0;
+    return THUMB_OK;
+}
+
+static int lossless_open(tdec **out, jdec *d)
+{
+    j_decompress_ptr c = &d->cinfo;
+    d->err.lossless_ok = false;
+    d->header_done = true;
+    int rc = icc_assemble(d);
+    if (rc != THUMB_OK) {
+        jdec_free(d);
+        return rc;
+    }
+    jll_pre pre = {.restart_interval = c->restart_interval, .saw_jfif = c->saw_JFIF_marker,
+                   .saw_adobe = c->saw_Adobe_marker, .adobe_transform = c->Adobe_transform};
+    for (int i = 0; i < 4; i++) {
+        if (c->dc_huff_tbl_ptrs[i]) {
+            pre.huff_bits[i] = c->dc_huff_tbl_ptrs[i]->bits;
+            pre.huff_vals[i] = c->dc_huff_tbl_ptrs[i]->huffval;
+        }
+    }
+    tdec_header h = d->pub.hdr;
+    d->pub.hdr.icc = NULL; /* the lossless decoder owns it now */
+    jll_io io = {lossless_fill, d};
+    return thumb__jll_open(out, d->pub.ctx, d->pub.opt, d->pub.src, &h, &io, &pre, lossless_release, d);
+}
+
 int thumb__jpeg_open(tdec **out, thumb_ctx *ctx, const thumb_options *opt, tsrc *src)
 {
     *out = NULL;
@@ -476,6 +541,8 @@ int thumb__jpeg_open(tdec **out, thumb_ctx *ctx, const thumb_options *opt, tsrc 
     d->cinfo.err = &d->err.pub;
     if (setjmp(d->err.jb)) {
         int code = d->err.code;
+        if (code == JPEG_LOSSLESS_HANDOFF)
+            return lossless_open(out, d);
         jdec_free(d);
         return code;
     }
@@ -501,7 +568,9 @@ int thumb__jpeg_open(tdec **out, thumb_ctx *ctx, const thumb_options *opt, tsrc 
     jpeg_set_marker_processor(&d->cinfo, JPEG_APP0 + 1, marker_app);
     jpeg_set_marker_processor(&d->cinfo, JPEG_APP0 + 2, marker_app);
 
+    d->err.lossless_ok = true;
     (void)jpeg_read_header(&d->cinfo, TRUE);
+    d->err.lossless_ok = false;
     d->header_done = true;
 
     struct jpeg_decompress_struct *c = &d->cinfo;

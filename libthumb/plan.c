@@ -174,7 +174,7 @@ int thumb__plan(thumb_ctx *ctx, const thumb_options *opt, const tdec_header *hdr
      * (times 2 without fast_shrink_on_load: a DCT-scaled decode is sharper and more aliased than
      * Lanczos3, and leaving the kernel a factor of 2 hides that, at the cost of decode time). */
     int m = 8;
-    if (hdr->format == THUMB_FORMAT_JPEG) {
+    if (hdr->format == THUMB_FORMAT_JPEG && !hdr->lossless) { /* lossless JPEG has no DCT to scale */
         static const int candidates[] = {1, 2, 4};
         uint64_t margin = opt->fast_shrink_on_load ? 8 : 16;
         for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {

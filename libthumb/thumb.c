@@ -189,6 +189,7 @@ static void fill_info(const tdec *d, int auto_orient, thumb_info *info) {
     full.icc_size = h->icc_len;
     full.has_exif = h->has_exif;
     full.colour_space = h->colour_space;
+    full.lossless = h->lossless;
     size_t n = info->size && info->size < sizeof full ? info->size : sizeof full;
     size_t keep = info->size ? info->size : sizeof full;
     memcpy(info, &full, n);

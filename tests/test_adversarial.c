@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include "tt.h"
+#include "lossless/ljenc.h"
 
 #include <jpeglib.h>
 #include <stdbool.h>
@@ -236,6 +237,8 @@ static void expect_bomb(const char *name, const uint8_t *d, size_t n, const thum
 }
 
 /* PNG building blocks. */
+static void test_lossless_bombs(void);
+
 static void png_chunk(buf *b, const char *type, const void *data, uint32_t len) {
     buf_be32(b, len);
     uint32_t crc = (uint32_t)crc32(0, (const Bytef *)type, 4);
@@ -462,6 +465,87 @@ static void test_bombs(void) {
     png_finish(&b);
     expect_bomb("png 2^31x2^31x8 (>64 bit), no pixel limit", b.p, b.n, &huge);
     b.n = 0;
+    free(b.p);
+    test_lossless_bombs();
+}
+
+/* ---- lossless JPEG (SOF3, jlossless.c) bombs: each refused by a limit, or typed, at once */
+
+/* Expected code (not necessarily a limit), quickly and in little memory. */
+static void expect_fast(const char *name, const uint8_t *d, size_t n, const thumb_options *opt, int want) {
+    bomb_result r = run_bomb(d, n, opt);
+    fprintf(stderr, "bomb %-44s %-20s %7.2f ms  +%ld KB RSS\n", name, r.rc >= 0 ? thumb_error_name(r.rc) : "CRASH", r.ms,
+            r.rss_kb);
+    TT_CHECK(r.rc == want, "%s: rc %d (%s), wanted %s", name, r.rc, r.rc >= 0 ? thumb_error_name(r.rc) : "crash",
+             thumb_error_name(want));
+    TT_CHECK(r.ms < 50.0, "%s: %.2f ms", name, r.ms);
+    TT_CHECK(r.rss_kb < 8 * 1024, "%s: RSS grew %ld KB", name, r.rss_kb);
+}
+
+/* SOI, SOF3 w x h x nf (8 bits), [DRI], n_dht copies of a DHT with 4 full tables, the test
+ * encoder's table 0, SOS (predictor 1), then data_len bytes of entropy data and no EOI. */
+static void lossless_bomb(buf *b, unsigned w, unsigned h, int nf, unsigned dri, int n_dht, size_t data_len) {
+    b->n = 0;
+    buf_be16(b, 0xFFD8);
+    buf_be16(b, 0xFFC3);
+    buf_be16(b, 8 + 3 * (unsigned)nf);
+    uint8_t f[6] = {8, (uint8_t)(h >> 8), (uint8_t)h, (uint8_t)(w >> 8), (uint8_t)w, (uint8_t)nf};
+    buf_put(b, f, 6);
+    for (int c = 0; c < nf; c++) { uint8_t ci[3] = {(uint8_t)(c + 1), 0x11, 0}; buf_put(b, ci, 3); }
+    if (dri) { buf_be16(b, 0xFFDD); buf_be16(b, 4); buf_be16(b, dri); }
+    for (int k = 0; k < n_dht; k++) {
+        buf_be16(b, 0xFFC4);
+        buf_be16(b, 2 + 4 * (17 + 256));
+        for (int t = 0; t < 4; t++) {
+            uint8_t counts[17] = {(uint8_t)t, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+            counts[9] = 255; counts[16] = 1; /* 256 codes: 255 of 9 bits, 1 of 16 */
+            buf_put(b, counts, 17);
+            for (int v = 0; v < 256; v++) { uint8_t x = (uint8_t)(v % 17); buf_put(b, &x, 1); }
+        }
+    }
+    buf_be16(b, 0xFFC4);
+    buf_be16(b, 2 + 17 + 17);
+    uint8_t z = 0;
+    buf_put(b, &z, 1);
+    buf_put(b, lj_counts + 1, 16);
+    for (int v = 0; v <= 16; v++) { uint8_t x = (uint8_t)v; buf_put(b, &x, 1); }
+    buf_be16(b, 0xFFDA);
+    buf_be16(b, 6 + 2 * (unsigned)nf);
+    uint8_t ns = (uint8_t)nf;
+    buf_put(b, &ns, 1);
+    for (int c = 0; c < nf; c++) { uint8_t cs[2] = {(uint8_t)(c + 1), 0}; buf_put(b, cs, 2); }
+    uint8_t tail[3] = {1, 0, 0};
+    buf_put(b, tail, 3);
+    for (size_t i = 0; i < data_len; i++) { uint8_t x = 0x24; buf_put(b, &x, 1); } /* "00 1 00 1 00": small diffs */
+}
+
+static void test_lossless_bombs(void) {
+    buf b = {0};
+    thumb_options big;
+    thumb_options_init(&big);
+    big.width = big.height = 64;
+    lossless_bomb(&b, 65535, 65535, 3, 0, 0, 64);
+    expect_bomb("lossless SOF3 65535x65535", b.p, b.n, NULL);
+    /* without the pixel limit: O(width) rows, so the missing data fails at row 0 */
+    big.max_input_pixels = UINT64_MAX;
+    expect_fast("lossless SOF3 65535x65535, no pixel limit", b.p, b.n, &big, THUMB_ETRUNCATED);
+    lossless_bomb(&b, 65535, 65535, 4, 0, 0, 64);
+    expect_fast("lossless CMYK 65535x65535, no pixel limit", b.p, b.n, &big, THUMB_ETRUNCATED);
+    lossless_bomb(&b, 64, 64, 3, 65535, 0, 64);
+    expect_fast("lossless restart interval 65535 (not whole rows)", b.p, b.n, NULL, THUMB_ECORRUPT);
+    lossless_bomb(&b, 1, 65535, 1, 1, 0, 64);
+    expect_fast("lossless 1x65535, restart every row, 64 bytes", b.p, b.n, &big, THUMB_ETRUNCATED);
+    lossless_bomb(&b, 7, 9000, 3, 7 * 9000, 0, 64);
+    expect_fast("lossless restart interval of the whole image", b.p, b.n, &big, THUMB_ETRUNCATED);
+    /* a huge Huffman table set: 3000 DHT segments of 4 full tables each (3.3 MB) */
+    lossless_bomb(&b, 64, 64, 3, 0, 3000, 64);
+    thumb_options lim;
+    thumb_options_init(&lim);
+    lim.width = lim.height = 64;
+    lim.max_input_bytes = 1u << 20;
+    expect_bomb("lossless 3000 DHT segments (3.3 MB), 1 MiB limit", b.p, b.n, &lim);
+    /* and under the default 256 MiB: parsed in one pass (tables are built only at SOS) */
+    expect_fast("lossless 3000 DHT segments (3.3 MB)", b.p, b.n, &big, THUMB_ETRUNCATED);
     free(b.p);
 }
 
@@ -750,6 +834,19 @@ static void test_truncation_and_flips(void) {
     thumb_ctx_free(ctx);
     truncate_and_flip(d, n, "interlaced png");
     free(d);
+    /* lossless JPEG (SOF3): 12-bit RGB with a restart every 3 rows, and 16-bit grey, predictor 7 */
+    uint16_t *s = ljenc_picture(24, 16, 3, 12, 5, 0);
+    ljenc_opt lo = {.prec = 12, .pred = 4, .pt = 1, .restart = 3, .adobe = 0};
+    d = ljenc(s, 24, 16, 3, &lo, &n);
+    truncate_and_flip(d, n, "lossless jpeg 12-bit rgb, restarts");
+    free(d);
+    free(s);
+    s = ljenc_picture(20, 20, 1, 16, 6, 0);
+    lo = (ljenc_opt){.prec = 16, .pred = 7, .adobe = -1, .tables_first = 1};
+    d = ljenc(s, 20, 20, 1, &lo, &n);
+    truncate_and_flip(d, n, "lossless jpeg 16-bit grey");
+    free(d);
+    free(s);
 }
 
 int main(int argc, char **argv) {
