@@ -627,6 +627,17 @@ int thumb__jprog_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_
     return decode_all(P);
 }
 
+bool thumb__jprog_kept(const jdfast *f, int comp, uint32_t bx, uint32_t by, bool *kept)
+{
+    const jprog *P = f->prog;
+    if (!P || comp < 0 || comp >= P->ncomp)
+        return false;
+    const jp_comp *pc = &P->comp[comp];
+    for (int k = 0; k < 64; k++)
+        kept[thumb__jd_zz_nat[k]] = pc->slot[k] >= 0;
+    return bx >= pc->bx0 && bx < pc->bx1 && by >= pc->by0 && by < pc->by1;
+}
+
 uint64_t thumb__jprog_bytes(const jdfast *f)
 {
     return f && f->prog ? ((const jprog *)f->prog)->bytes : 0;

@@ -37,6 +37,10 @@ THUMB_HIDDEN int thumb__jprog_start(jdfast **out, thumb_ctx *ctx, j_decompress_p
                                     uint32_t y0, uint32_t y1, bool ycc, bool half, unsigned features,
                                     jdfast_warn_fn warn, void *user, const jprog_limits *lim);
 
+/* Test hook: is block (bx, by) of component comp kept, and which coefficients (natural order)
+ * its blocks keep (kept[64]). */
+THUMB_HIDDEN bool thumb__jprog_kept(const jdfast *f, int comp, uint32_t bx, uint32_t by, bool *kept);
+
 /* Bytes of coefficient store a decode of the window would keep (for tests and the bench). */
 THUMB_HIDDEN uint64_t thumb__jprog_bytes(const jdfast *f);
 

@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jpeglib.h>
@@ -102,6 +103,7 @@ static uint8_t *ref_decode(const uint8_t *data, size_t len, int scale, J_COLOR_S
 }
 
 static bool quiet;
+static jdfast *live; /* thumb__jprog_start sets it before anything can longjmp */
 static jprog_limits limits = {1000, 1ull << 34, &quiet};
 
 /* jprog over the window against ref. 1 compared, 0 not taken, -1 differs. */
@@ -111,11 +113,11 @@ static int prog_compare(const char *name, const uint8_t *data, size_t len, int s
     struct jpeg_decompress_struct d;
     struct jerr e;
     err_setup(&d, &e);
-    jdfast *volatile f = NULL;
+    live = NULL;
     jpeg_create_decompress(&d);
     if (setjmp(e.jb)) {
         TT_CHECK(0, "%s: libjpeg error under jprog", name);
-        thumb__jdfast_free(f);
+        thumb__jdfast_free(live);
         jpeg_destroy_decompress(&d);
         return -1;
     }
@@ -124,9 +126,8 @@ static int prog_compare(const char *name, const uint8_t *data, size_t len, int s
         jpeg_destroy_decompress(&d);
         return 0;
     }
-    jdfast *ff = NULL;
-    int rc = thumb__jprog_start(&ff, NULL, &d, x0, x1, y0, y1, cs == JCS_YCbCr, false, features, NULL, NULL, &limits);
-    f = ff;
+    int rc = thumb__jprog_start(&live, NULL, &d, x0, x1, y0, y1, cs == JCS_YCbCr, false, features, NULL, NULL, &limits);
+    jdfast *ff = live;
     if (rc != THUMB_OK) {
         TT_CHECK(0, "%s scale %d: start %d", name, scale, rc);
         thumb__jdfast_free(ff);
@@ -186,11 +187,11 @@ static void half_compare(const char *name, const uint8_t *data, size_t len, int 
             struct jpeg_decompress_struct d;
             struct jerr e;
             err_setup(&d, &e);
-            jdfast *volatile f = NULL;
+            live = NULL;
             jpeg_create_decompress(&d);
             if (setjmp(e.jb)) {
                 TT_CHECK(0, "%s: libjpeg error under jprog (half chroma)", name);
-                thumb__jdfast_free(f);
+                thumb__jdfast_free(live);
                 jpeg_destroy_decompress(&d);
                 continue;
             }
@@ -199,9 +200,8 @@ static void half_compare(const char *name, const uint8_t *data, size_t len, int 
                 jpeg_destroy_decompress(&d);
                 continue;
             }
-            jdfast *ff = NULL;
-            int r0 = thumb__jprog_start(&ff, NULL, &d, x0, x1, y0, y1, true, true, features, NULL, NULL, &limits);
-            f = ff;
+            int r0 = thumb__jprog_start(&live, NULL, &d, x0, x1, y0, y1, true, true, features, NULL, NULL, &limits);
+            jdfast *ff = live;
             if (r0 != THUMB_OK) {
                 TT_CHECK(0, "%s half %d/8: start %d", name, scale, r0);
                 thumb__jdfast_free(ff);
@@ -373,6 +373,16 @@ static void check_made(void)
                 snprintf(name, sizeof name, "made %ux%u kind %d script %d q %d restart %d", (unsigned)sizes[i][0],
                          (unsigned)sizes[i][1], kind, script, q, rs);
                 check_file(name, data, len, 3);
+                const char *seeds = getenv("JPROG_SEEDS"); /* fuzz/make-seeds takes them from there */
+                if (seeds && len < 20000) {
+                    char path[700];
+                    snprintf(path, sizeof path, "%s/made-%d.jpg", seeds, made);
+                    FILE *fp = fopen(path, "wb");
+                    if (fp) {
+                        fwrite(data, 1, len, fp);
+                        fclose(fp);
+                    }
+                }
                 free(data);
                 made++;
             }
