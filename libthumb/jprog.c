@@ -19,6 +19,7 @@ typedef struct jp_comp {
     int K;                          /* coefficients kept per block */
     int8_t slot[64];                /* zig-zag index -> slot in a block's kept coefficients, -1 none */
     uint8_t nat[64];                /* slot -> natural index */
+    uint64_t keptz;                 /* the kept coefficients as a zig-zag mask */
     uint32_t wb, hb;                /* the component's blocks (width_in_blocks, height_in_blocks) */
     uint32_t bx0, bx1, by0, by1;    /* blocks kept: [bx0, bx1) x [by0, by1) */
     int16_t *coef;                  /* K per kept block, rows of (bx1 - bx0) blocks */
@@ -26,6 +27,8 @@ typedef struct jp_comp {
     int bits[64];                   /* libjpeg's coef_bits: the Al of the last scan, -1 none yet */
     bool latched;                   /* quantiser copied (libjpeg's latch_quant_tables) */
 } jp_comp;
+
+struct jp_rd;
 
 typedef struct jprog {
     jdfast *f;
@@ -36,6 +39,8 @@ typedef struct jprog {
     jp_huff huff[4];                /* this scan's tables, by table number */
     uint64_t bytes;
     unsigned eobrun;
+    uint32_t mx0, mx1;              /* MCU columns with a kept block */
+    int (*scan_ac)(struct jprog *, struct jp_rd *); /* scan_ac or its POPCNT build */
 } jprog;
 
 static void prog_free(void *p)
@@ -95,7 +100,7 @@ static int huff_make(jprog *P, jp_huff *h, int tbl, bool dc)
 }
 
 /* The next symbol (bits filled); *len the bits its code takes. A bad code is 0 (as libjpeg). */
-static inline int symbol(const jp_huff *h, uint64_t bits, int *len, bool *bad)
+static inline __attribute__((always_inline)) int symbol(const jp_huff *h, uint64_t bits, int *len, bool *bad)
 {
     uint32_t e = h->look[bits >> (64 - JD_FB)];
     if (e) {
@@ -180,21 +185,6 @@ static int scan_start(jprog *P)
     return THUMB_OK;
 }
 
-typedef struct jp_blk {
-    int16_t *cf;                    /* the block's kept coefficients, NULL when not kept */
-    uint64_t *nz;                   /* its nonzero bits, NULL when the component keeps only DCs */
-} jp_blk;
-
-static inline jp_blk block_at(const jp_comp *pc, uint32_t bx, uint32_t by)
-{
-    jp_blk b = {NULL, NULL};
-    if (bx >= pc->bx0 && bx < pc->bx1 && by >= pc->by0 && by < pc->by1)
-        b.cf = pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) + (bx - pc->bx0)) * (size_t)pc->K;
-    if (pc->nz && bx < pc->wb && by < pc->hb)
-        b.nz = pc->nz + (size_t)by * pc->wb + bx;
-    return b;
-}
-
 /* The reader's state in locals, as jdfast's MCU loop keeps it */
 typedef struct jp_rd {
     const uint8_t *p;
@@ -215,16 +205,8 @@ typedef struct jp_rd {
         r->nbits -= (unsigned)(n);                                                                           \
     } while (0)
 
-static inline uint32_t get_bits(jp_rd *r, int n)
-{
-    if (r->nbits < (unsigned)n)
-        RD_FILL();
-    uint32_t v = (uint32_t)(r->bits >> (64 - n));
-    RD_DROP(n);
-    return v;
-}
-
-static int dc_first(jprog *P, jp_rd *r, jp_comp *pc, jd_comp *jc, const jp_huff *h, jp_blk b)
+static inline __attribute__((always_inline)) int dc_first(jprog *P, jp_rd *r, jd_comp *jc, const jp_huff *h,
+                                                          int16_t *cf)
 {
     RD_FILL();
     int len, s = symbol(h, r->bits, &len, &r->bad);
@@ -239,79 +221,129 @@ static int dc_first(jprog *P, jp_rd *r, jp_comp *pc, jd_comp *jc, const jp_huff 
     if ((pred >= 0 && diff > INT_MAX - pred) || (pred < 0 && diff < INT_MIN - pred))
         return thumb__jd_fail(P->f, THUMB_ECORRUPT, "jpeg: %s", "DC coefficient out of range");
     jc->dc_pred = pred + diff;
-    if (b.cf)
-        b.cf[0] = (int16_t)(uint16_t)((unsigned)jc->dc_pred << P->c->Al);
-    (void)pc;
+    if (cf)
+        cf[0] = (int16_t)(uint16_t)((unsigned)jc->dc_pred << P->c->Al);
     return THUMB_OK;
 }
 
-static void dc_refine(jprog *P, jp_rd *r, jp_blk b)
+static inline __attribute__((always_inline)) void dc_refine(jprog *P, jp_rd *r, int16_t *cf)
 {
-    if (get_bits(r, 1) && b.cf)
-        b.cf[0] = (int16_t)(b.cf[0] | (1 << P->c->Al));
+    if (r->nbits < 1)
+        RD_FILL();
+    bool bit = r->bits >> 63;
+    RD_DROP(1);
+    if (bit && cf)
+        cf[0] = (int16_t)(cf[0] | (1 << P->c->Al));
 }
 
-/* Coefficient at zig-zag k (natural order's runs past 63 land in 63) takes value v */
-static inline void put(const jp_comp *pc, jp_blk b, int k, int v)
+#define JP_INLINE static inline __attribute__((always_inline))
+
+/* Zig-zag positions [a, b] as a mask (0 <= a <= b <= 63) */
+JP_INLINE uint64_t span(int a, int b)
 {
-    if (k > 63)
-        k = 63;
-    int16_t c16 = (int16_t)(uint16_t)(unsigned)v;
-    if (b.nz) {
-        uint64_t m = 1ull << k;
-        *b.nz = c16 ? *b.nz | m : *b.nz & ~m;
+    return (~0ull << a) & (~0ull >> (63 - b));
+}
+
+JP_INLINE void skip_bits(jp_rd *r, unsigned n)
+{
+    while (n > 32) {
+        if (r->nbits < 32)
+            RD_FILL();
+        RD_DROP(32);
+        n -= 32;
     }
-    if (b.cf && pc->slot[k] >= 0)
-        b.cf[pc->slot[k]] = c16;
+    if (r->nbits < n)
+        RD_FILL();
+    RD_DROP(n);
 }
 
-static void ac_first(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, jp_blk b)
+/* An AC first scan's block (EOB runs are the caller's): nz its nonzero bits, cf its kept
+ * coefficients or NULL. Runs past 63 land in 63, as libjpeg's natural-order table has them. */
+JP_INLINE void ac_first(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, uint64_t *nzp, int16_t *cf,
+                            int Ss, int Se, int Al)
 {
-    if (P->eobrun) {
-        P->eobrun--;
+    uint64_t nz = *nzp;
+    for (int k = Ss; k <= Se; k++) {
+        RD_FILL();
+        /* jdfast's one-step entry: a code and its value within JD_FB bits */
+        uint32_t e = h->t.fast[r->bits >> (64 - JD_FB)];
+        int run, v;
+        if (!(e & JD_SLOW) && (run = (int)(e >> 8 & 0xFF)) != JD_EOB_RUN) {
+            RD_DROP(e & 63);
+            v = (int16_t)(e >> 16);
+            if (v == 0) { /* ZRL */
+                k += 15;
+                continue;
+            }
+        } else {
+            int len, rs = symbol(h, r->bits, &len, &r->bad);
+            RD_DROP(len);
+            run = rs >> 4;
+            int s = rs & 15;
+            if (!s) {
+                if (run == 15) {
+                    k += 15;
+                    continue;
+                }
+                P->eobrun = 1u << run;
+                if (run) {
+                    P->eobrun += (uint32_t)(r->bits >> (64 - run));
+                    RD_DROP(run);
+                }
+                P->eobrun--;
+                break;
+            }
+            v = extend((uint32_t)(r->bits >> (64 - s)), s);
+            RD_DROP(s);
+        }
+        k += run;
+        int z = k > 63 ? 63 : k;
+        int16_t c16 = (int16_t)(uint16_t)((unsigned)v << Al);
+        nz = c16 ? nz | 1ull << z : nz & ~(1ull << z);
+        if (cf && pc->slot[z] >= 0)
+            cf[pc->slot[z]] = c16;
+    }
+    *nzp = nz;
+}
+
+/* The correction bits of the nonzero coefficients in corr (a zig-zag mask), in order */
+JP_INLINE void corrections(const jp_comp *pc, int16_t *cf, uint64_t corr, int p1, int m1, jp_rd *r)
+{
+    if (!cf || !(corr & pc->keptz)) {
+        skip_bits(r, (unsigned)__builtin_popcountll(corr));
         return;
     }
-    int Se = P->c->Se, Al = P->c->Al;
-    for (int k = P->c->Ss; k <= Se; k++) {
-        RD_FILL();
-        int len, rs = symbol(h, r->bits, &len, &r->bad);
-        RD_DROP(len);
-        int run = rs >> 4, s = rs & 15;
-        if (s) {
-            k += run;
-            uint32_t v = (uint32_t)(r->bits >> (64 - s));
-            RD_DROP(s);
-            put(pc, b, k, (int)((unsigned)extend(v, s) << Al));
-        } else if (run == 15) {
-            k += 15;
-        } else {
-            P->eobrun = 1u << run;
-            if (run) {
-                P->eobrun += (uint32_t)(r->bits >> (64 - run));
-                RD_DROP(run);
-            }
-            P->eobrun--;
-            break;
+    for (; corr; corr &= corr - 1) {
+        if (r->nbits < 1)
+            RD_FILL();
+        bool bit = r->bits >> 63;
+        RD_DROP(1);
+        int k = __builtin_ctzll(corr);
+        if (bit && pc->slot[k] >= 0) {
+            int16_t *c = &cf[pc->slot[k]];
+            if ((*c & p1) == 0)
+                *c = (int16_t)(*c >= 0 ? *c + p1 : *c + m1);
         }
     }
 }
 
-/* A correction bit for the nonzero coefficient at zig-zag k */
-static inline void correct(const jp_comp *pc, jp_blk b, int k, int p1, int m1, jp_rd *r)
+/* An AC refinement scan's block, as libjpeg's decode_mcu_AC_refine: each symbol's run counts
+ * the zero coefficients to pass, and every nonzero one passed on the way takes a correction bit */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+/* bit n (0-based) of the set bits of x alone, 0 when x has fewer */
+__attribute__((target("bmi2"))) static inline uint64_t nth_bit(uint64_t x, int n)
 {
-    if (get_bits(r, 1) && b.cf && pc->slot[k] >= 0) {
-        int16_t *c = &b.cf[pc->slot[k]];
-        if ((*c & p1) == 0)
-            *c = (int16_t)(*c >= 0 ? *c + p1 : *c + m1);
-    }
+    return _pdep_u64(1ull << n, x);
 }
+#endif
 
-static int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, jp_blk b)
+JP_INLINE int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, uint64_t *nzp, int16_t *cf,
+                            int Ss, int Se, int Al, bool bmi2)
 {
-    int Se = P->c->Se, Al = P->c->Al;
     int p1 = 1 << Al, m1 = (int)(-1u << Al);
-    uint64_t nz = *b.nz;
-    int k = P->c->Ss;
+    uint64_t nz = *nzp;
+    int k = Ss;
     if (P->eobrun == 0) {
         for (; k <= Se; k++) {
             RD_FILL();
@@ -324,35 +356,43 @@ static int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, jp
                     if (rc != THUMB_OK)
                         return rc;
                 }
-                s = get_bits(r, 1) ? p1 : m1;
+                s = (r->bits >> 63) ? p1 : m1;
+                RD_DROP(1);
             } else if (run != 15) {
                 P->eobrun = 1u << run;
-                if (run)
-                    P->eobrun += get_bits(r, run);
+                if (run) {
+                    P->eobrun += (uint32_t)(r->bits >> (64 - run));
+                    RD_DROP(run);
+                }
                 break;
             }
-            do {
-                if (nz >> k & 1) {
-                    correct(pc, b, k, p1, m1, r);
-                } else if (--run < 0) {
-                    break;
-                }
-                k++;
-            } while (k <= Se);
+            /* the run-th zero at or after k (0-based), or past Se when there are not that many */
+            uint64_t zeros = ~nz & span(k, Se);
+#if defined(__x86_64__) || defined(__i386__)
+            if (bmi2)
+                zeros = nth_bit(zeros, run);
+            else
+#endif
+                for (int i = 0; i < run && zeros; i++)
+                    zeros &= zeros - 1;
+            int t = zeros ? __builtin_ctzll(zeros) : Se + 1;
+            if (t > k)
+                corrections(pc, cf, nz & span(k, t - 1), p1, m1, r);
+            k = t;
             if (s) {
-                put(pc, b, k, s);
-                nz |= 1ull << (k > 63 ? 63 : k);
+                int z = k > 63 ? 63 : k;
+                nz |= 1ull << z;
+                if (cf && pc->slot[z] >= 0)
+                    cf[pc->slot[z]] = (int16_t)s;
             }
         }
     }
     if (P->eobrun > 0) {
-        /* the nonzero ones of [k, Se] */
-        uint64_t m = k > Se ? 0 : (~0ull << k) & (Se == 63 ? ~0ull : (1ull << (Se + 1)) - 1);
-        for (uint64_t left = nz & m; left; left &= left - 1)
-            correct(pc, b, __builtin_ctzll(left), p1, m1, r);
+        if (k <= Se)
+            corrections(pc, cf, nz & span(k, Se), p1, m1, r);
         P->eobrun--;
     }
-    *b.nz = nz;
+    *nzp = nz;
     return THUMB_OK;
 }
 
@@ -367,12 +407,55 @@ static void skip_scan(jdfast *f)
     }
 }
 
-/* Decode the scan c describes (scan_start done) */
-static int scan_decode(jprog *P)
+/* Before a unit of the scan (an MCU, or a run of blocks): the restart when one is due, more
+ * data when little is left */
+static inline int unit_begin(jprog *P, jp_rd *rd)
+{
+    jdfast *f = P->f;
+    if (f->restart_interval && f->restarts_to_go == 0) {
+        f->p = rd->p;
+        f->bits = rd->bits;
+        f->nbits = rd->nbits;
+        int rc = thumb__jd_restart(f);
+        if (rc != THUMB_OK)
+            return rc;
+        rd->p = f->p;
+        rd->bits = f->bits;
+        rd->nbits = f->nbits;
+        P->eobrun = 0;
+    }
+    if (!f->marker && !f->eof && (size_t)(f->q + f->qlen - rd->p) < JD_MCU_BYTES) {
+        f->p = rd->p;
+        thumb__jd_refill(f);
+        rd->p = f->p;
+    }
+    return THUMB_OK;
+}
+
+/* After a decoded unit: data cut short (libjpeg's "premature end of data segment"), bad codes */
+static inline int unit_end(jprog *P, jp_rd *rd)
+{
+    jdfast *f = P->f;
+    int rc = THUMB_OK;
+    if ((f->marker || f->eof) && !f->insufficient && bit_pos(f, rd->p, rd->nbits) > (int64_t)f->qlen * 8) {
+        f->p = rd->p;
+        f->bits = rd->bits;
+        f->nbits = rd->nbits;
+        if ((rc = thumb__jd_ran_out(f)) != THUMB_OK)
+            return rc;
+    }
+    if (rd->bad) {
+        rd->bad = false;
+        rc = thumb__jd_warn(f, "bad Huffman code");
+    }
+    return rc;
+}
+
+/* A DC scan: MCUs of every component in it (or the blocks of its one component) */
+static int scan_dc(jprog *P, jp_rd *rd)
 {
     j_decompress_ptr c = P->c;
     jdfast *f = P->f;
-    bool dc = c->Ss == 0;
     int n = c->comps_in_scan;
     jp_comp *pcs[4];
     jd_comp *jcs[4];
@@ -381,7 +464,7 @@ static int scan_decode(jprog *P)
         jpeg_component_info *ci = c->cur_comp_info[i];
         pcs[i] = &P->comp[ci->component_index];
         jcs[i] = &f->comp[ci->component_index];
-        hs[i] = &P->huff[(dc ? ci->dc_tbl_no : ci->ac_tbl_no) & 3];
+        hs[i] = &P->huff[ci->dc_tbl_no & 3];
     }
     uint32_t mcux, mcuy;
     if (n == 1) {
@@ -391,64 +474,119 @@ static int scan_decode(jprog *P)
         mcux = (c->image_width + 8u * (uint32_t)c->max_h_samp_factor - 1) / (8u * (uint32_t)c->max_h_samp_factor);
         mcuy = (c->image_height + 8u * (uint32_t)c->max_v_samp_factor - 1) / (8u * (uint32_t)c->max_v_samp_factor);
     }
-    jp_rd rd = {f->p, f->bits, f->nbits, false}, *r = &rd;
-    int rc = THUMB_OK;
+    int rc;
+    int16_t *rowcf[4][2]; /* per component and block row of the MCU row: block bx at + bx * K, or NULL */
     for (uint32_t my = 0; my < mcuy; my++) {
-        for (uint32_t mx = 0; mx < mcux; mx++) {
-            if (f->restart_interval) {
-                if (f->restarts_to_go == 0) {
-                    f->p = rd.p;
-                    f->bits = rd.bits;
-                    f->nbits = rd.nbits;
-                    if ((rc = thumb__jd_restart(f)) != THUMB_OK)
-                        return rc;
-                    rd.p = f->p;
-                    rd.bits = f->bits;
-                    rd.nbits = f->nbits;
-                    P->eobrun = 0;
-                }
-                f->restarts_to_go--;
-            }
-            if (!f->marker && !f->eof && (size_t)(f->q + f->qlen - rd.p) < JD_MCU_BYTES) {
-                f->p = rd.p;
-                thumb__jd_refill(f);
-                rd.p = f->p;
-            }
-            if (!f->insufficient) {
-                for (int i = 0; i < n && rc == THUMB_OK; i++) {
-                    jp_comp *pc = pcs[i];
-                    int h = n == 1 ? 1 : c->cur_comp_info[i]->h_samp_factor;
-                    int v = n == 1 ? 1 : c->cur_comp_info[i]->v_samp_factor;
-                    for (int yy = 0; yy < v && rc == THUMB_OK; yy++)
-                        for (int xx = 0; xx < h && rc == THUMB_OK; xx++) {
-                            jp_blk b = block_at(pc, mx * (uint32_t)h + (uint32_t)xx, my * (uint32_t)v + (uint32_t)yy);
-                            if (dc && c->Ah == 0)
-                                rc = dc_first(P, r, pc, jcs[i], hs[i], b);
-                            else if (dc)
-                                dc_refine(P, r, b);
-                            else if (c->Ah == 0)
-                                ac_first(P, r, pc, hs[i], b);
-                            else
-                                rc = ac_refine(P, r, pc, hs[i], b);
-                        }
-                }
-                if (rc != THUMB_OK)
-                    return rc;
-            }
-            if ((f->marker || f->eof) && !f->insufficient && bit_pos(f, rd.p, rd.nbits) > (int64_t)f->qlen * 8) {
-                f->p = rd.p;
-                f->bits = rd.bits;
-                f->nbits = rd.nbits;
-                if ((rc = thumb__jd_ran_out(f)) != THUMB_OK)
-                    return rc;
-            }
-            if (rd.bad) {
-                rd.bad = false;
-                if ((rc = thumb__jd_warn(f, "bad Huffman code")) != THUMB_OK)
-                    return rc;
+        for (int i = 0; i < n; i++) {
+            int v = n == 1 ? 1 : c->cur_comp_info[i]->v_samp_factor;
+            const jp_comp *pc = pcs[i];
+            for (int yy = 0; yy < v && yy < 2; yy++) {
+                uint32_t by = my * (uint32_t)v + (uint32_t)yy;
+                rowcf[i][yy] = by >= pc->by0 && by < pc->by1
+                                   ? pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) - pc->bx0) * (size_t)pc->K
+                                   : NULL;
             }
         }
+        for (uint32_t mx = 0; mx < mcux; mx++) {
+            if ((rc = unit_begin(P, rd)) != THUMB_OK)
+                return rc;
+            if (f->restart_interval)
+                f->restarts_to_go--;
+            if (f->insufficient)
+                continue;
+            for (int i = 0; i < n; i++) {
+                const jp_comp *pc = pcs[i];
+                int h = n == 1 ? 1 : c->cur_comp_info[i]->h_samp_factor;
+                int v = n == 1 ? 1 : c->cur_comp_info[i]->v_samp_factor;
+                for (int yy = 0; yy < v; yy++)
+                    for (int xx = 0; xx < h; xx++) {
+                        uint32_t bx = mx * (uint32_t)h + (uint32_t)xx;
+                        int16_t *cf = rowcf[i][yy] && bx - pc->bx0 < pc->bx1 - pc->bx0 ? rowcf[i][yy] + (size_t)bx * (size_t)pc->K : NULL;
+                        if (c->Ah != 0)
+                            dc_refine(P, rd, cf);
+                        else if ((rc = dc_first(P, rd, jcs[i], hs[i], cf)) != THUMB_OK)
+                            return rc;
+                    }
+            }
+            if ((rc = unit_end(P, rd)) != THUMB_OK)
+                return rc;
+        }
     }
+    return THUMB_OK;
+}
+
+/* An AC scan (one component, a block an MCU). Runs of blocks an EOB run covers (first scans) or
+ * that come after data cut short are passed at once. */
+JP_INLINE int scan_ac_body(jprog *P, jp_rd *rd, bool bmi2)
+{
+    j_decompress_ptr c = P->c;
+    jdfast *f = P->f;
+    const jpeg_component_info *ci = c->cur_comp_info[0];
+    const jp_comp *pc = &P->comp[ci->component_index];
+    const jp_huff *h = &P->huff[ci->ac_tbl_no & 3];
+    int Ss = c->Ss, Se = c->Se, Al = c->Al;
+    bool refine = c->Ah != 0;
+    uint32_t nbx = pc->bx1 - pc->bx0;
+    int rc;
+    for (uint32_t by = 0; by < pc->hb; by++) {
+        uint64_t *nzrow = pc->nz + (size_t)by * pc->wb;
+        /* block bx's kept coefficients at cfrow + bx * K when bx - bx0 < nbx */
+        int16_t *cfrow = by >= pc->by0 && by < pc->by1
+                             ? pc->coef + ((size_t)(by - pc->by0) * nbx - pc->bx0) * (size_t)pc->K
+                             : NULL;
+        for (uint32_t bx = 0; bx < pc->wb;) {
+            if ((rc = unit_begin(P, rd)) != THUMB_OK)
+                return rc;
+            uint32_t n = 1;
+            if (f->insufficient || (!refine && P->eobrun)) {
+                n = pc->wb - bx;
+                if (f->restart_interval && n > f->restarts_to_go)
+                    n = f->restarts_to_go;
+                if (!f->insufficient) {
+                    if (n > P->eobrun)
+                        n = P->eobrun;
+                    P->eobrun -= n;
+                }
+            } else {
+                int16_t *cf = cfrow && bx - pc->bx0 < nbx ? cfrow + (size_t)bx * (size_t)pc->K : NULL;
+                if (refine) {
+                    if ((rc = ac_refine(P, rd, pc, h, nzrow + bx, cf, Ss, Se, Al, bmi2)) != THUMB_OK)
+                        return rc;
+                } else {
+                    ac_first(P, rd, pc, h, nzrow + bx, cf, Ss, Se, Al);
+                }
+                if ((rc = unit_end(P, rd)) != THUMB_OK)
+                    return rc;
+            }
+            if (f->restart_interval)
+                f->restarts_to_go -= n;
+            bx += n;
+        }
+    }
+    return THUMB_OK;
+}
+
+static int scan_ac(jprog *P, jp_rd *rd)
+{
+    return scan_ac_body(P, rd, false);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The same with POPCNT (and BMI2's shifts), taken with the AVX2 kernels as jdfast's BMI2 build */
+__attribute__((target("popcnt,bmi2"))) static int scan_ac_x86(jprog *P, jp_rd *rd)
+{
+    return scan_ac_body(P, rd, true);
+}
+#endif
+
+/* Decode the scan c describes (scan_start done), up to the marker after it */
+static int scan_decode(jprog *P)
+{
+    jdfast *f = P->f;
+    jp_rd rd = {f->p, f->bits, f->nbits, false};
+    int rc = P->c->Ss == 0 ? scan_dc(P, &rd) : P->scan_ac(P, &rd);
+    if (rc != THUMB_OK)
+        return rc;
     f->p = rd.p;
     f->bits = rd.bits;
     f->nbits = rd.nbits;
@@ -518,28 +656,34 @@ static int decode_all(jprog *P)
 static int prog_row(jdfast *f, bool out)
 {
     jprog *P = f->prog;
-    if (out) {
-        for (uint32_t mx0 = 0; mx0 < f->mcux; mx0 += JD_BATCH) {
-            uint32_t n = f->mcux - mx0 < JD_BATCH ? f->mcux - mx0 : JD_BATCH;
-            for (uint32_t m = 0; m < n; m++)
-                for (int b = 0; b < f->blocks; b++) {
-                    int ci = f->blk_comp[b];
-                    const jp_comp *pc = &P->comp[ci];
-                    uint32_t bx = (mx0 + m) * (uint32_t)f->comp[ci].h + (uint32_t)f->blk_x[b];
-                    uint32_t by = f->mcu_row * (uint32_t)f->comp[ci].v + (uint32_t)f->blk_y[b];
+    if (out && P->mx1 > P->mx0) {
+        for (uint32_t mx0 = P->mx0; mx0 < P->mx1; mx0 += JD_BATCH) {
+            uint32_t n = P->mx1 - mx0 < JD_BATCH ? P->mx1 - mx0 : JD_BATCH;
+            for (int b = 0; b < f->blocks; b++) {
+                int ci = f->blk_comp[b];
+                const jp_comp *pc = &P->comp[ci];
+                uint32_t h = (uint32_t)f->comp[ci].h;
+                uint32_t by = f->mcu_row * (uint32_t)f->comp[ci].v + (uint32_t)f->blk_y[b];
+                bool row_in = by >= pc->by0 && by < pc->by1;
+                for (uint32_t m = 0; m < n; m++) {
+                    uint32_t bx = (mx0 + m) * h + (uint32_t)f->blk_x[b];
                     bool ac = false;
-                    if (bx >= pc->bx0 && bx < pc->bx1 && by >= pc->by0 && by < pc->by1) {
+                    if (row_in && bx >= pc->bx0 && bx < pc->bx1) {
                         const int16_t *cf =
                             pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) + (bx - pc->bx0)) * (size_t)pc->K;
                         int16_t *blk = f->blk[m * JD_MAX_BLOCKS + (uint32_t)b];
                         blk[0] = cf[0];
-                        for (int j = 1; j < pc->K; j++) {
-                            blk[pc->nat[j]] = cf[j];
-                            ac |= cf[j] != 0;
+                        /* the kept coefficients that are nonzero */
+                        uint64_t nz = pc->nz ? pc->nz[(size_t)by * pc->wb + bx] & pc->keptz & ~1ull : 0;
+                        ac = nz != 0;
+                        for (; nz; nz &= nz - 1) {
+                            int k = __builtin_ctzll(nz);
+                            blk[thumb__jd_zz_nat[k]] = cf[pc->slot[k]];
                         }
                     }
                     f->ac[m * JD_MAX_BLOCKS + (uint32_t)b] = ac;
                 }
+            }
             thumb__jd_output_mcus(f, mx0, n, true);
         }
     }
@@ -564,6 +708,7 @@ static int comp_setup(jprog *P, int i, bool half)
         if (idct_reads(s, nat)) {
             pc->slot[k] = (int8_t)pc->K;
             pc->nat[pc->K++] = (uint8_t)nat;
+            pc->keptz |= 1ull << k;
         }
         pc->bits[k] = -1;
     }
@@ -619,10 +764,24 @@ int thumb__jprog_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_
     f->prog = P;
     f->prog_free = prog_free;
     f->decode_row = prog_row;
+    P->scan_ac = scan_ac;
+#if defined(__x86_64__) || defined(__i386__)
+    if (features & THUMB_CPU_AVX2)
+        P->scan_ac = scan_ac_x86;
+#endif
     *out = f; /* the caller's from here on, also after a longjmp */
     for (int i = 0; i < P->ncomp; i++)
         if ((rc = comp_setup(P, i, half)) != THUMB_OK)
             return rc;
+    P->mx0 = f->mcux;
+    for (int i = 0; i < P->ncomp; i++) {
+        const jp_comp *pc = &P->comp[i];
+        uint32_t h = (uint32_t)f->comp[i].h;
+        if (pc->bx1 > pc->bx0) {
+            P->mx0 = pc->bx0 / h < P->mx0 ? pc->bx0 / h : P->mx0;
+            P->mx1 = (pc->bx1 - 1) / h + 1 > P->mx1 ? (pc->bx1 - 1) / h + 1 : P->mx1;
+        }
+    }
     *lim->quiet_eof = true;
     return decode_all(P);
 }
