@@ -475,7 +475,7 @@ static int scan_dc(jprog *P, jp_rd *rd)
         mcuy = (c->image_height + 8u * (uint32_t)c->max_v_samp_factor - 1) / (8u * (uint32_t)c->max_v_samp_factor);
     }
     int rc;
-    int16_t *rowcf[4][2]; /* per component and block row of the MCU row: block bx at + bx * K, or NULL */
+    int16_t *rowcf[4][2]; /* per component and block row of the MCU row: its kept blocks, or NULL */
     for (uint32_t my = 0; my < mcuy; my++) {
         for (int i = 0; i < n; i++) {
             int v = n == 1 ? 1 : c->cur_comp_info[i]->v_samp_factor;
@@ -483,7 +483,7 @@ static int scan_dc(jprog *P, jp_rd *rd)
             for (int yy = 0; yy < v && yy < 2; yy++) {
                 uint32_t by = my * (uint32_t)v + (uint32_t)yy;
                 rowcf[i][yy] = by >= pc->by0 && by < pc->by1
-                                   ? pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) - pc->bx0) * (size_t)pc->K
+                                   ? pc->coef + (size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) * (size_t)pc->K
                                    : NULL;
             }
         }
@@ -501,7 +501,9 @@ static int scan_dc(jprog *P, jp_rd *rd)
                 for (int yy = 0; yy < v; yy++)
                     for (int xx = 0; xx < h; xx++) {
                         uint32_t bx = mx * (uint32_t)h + (uint32_t)xx;
-                        int16_t *cf = rowcf[i][yy] && bx - pc->bx0 < pc->bx1 - pc->bx0 ? rowcf[i][yy] + (size_t)bx * (size_t)pc->K : NULL;
+                        int16_t *cf = rowcf[i][yy] && bx - pc->bx0 < pc->bx1 - pc->bx0
+                                          ? rowcf[i][yy] + (size_t)(bx - pc->bx0) * (size_t)pc->K
+                                          : NULL;
                         if (c->Ah != 0)
                             dc_refine(P, rd, cf);
                         else if ((rc = dc_first(P, rd, jcs[i], hs[i], cf)) != THUMB_OK)
@@ -530,10 +532,8 @@ JP_INLINE int scan_ac_body(jprog *P, jp_rd *rd, bool bmi2)
     int rc;
     for (uint32_t by = 0; by < pc->hb; by++) {
         uint64_t *nzrow = pc->nz + (size_t)by * pc->wb;
-        /* block bx's kept coefficients at cfrow + bx * K when bx - bx0 < nbx */
-        int16_t *cfrow = by >= pc->by0 && by < pc->by1
-                             ? pc->coef + ((size_t)(by - pc->by0) * nbx - pc->bx0) * (size_t)pc->K
-                             : NULL;
+        /* block bx's kept coefficients at cfrow + (bx - bx0) * K when bx - bx0 < nbx */
+        int16_t *cfrow = by >= pc->by0 && by < pc->by1 ? pc->coef + (size_t)(by - pc->by0) * nbx * (size_t)pc->K : NULL;
         for (uint32_t bx = 0; bx < pc->wb;) {
             if ((rc = unit_begin(P, rd)) != THUMB_OK)
                 return rc;
@@ -548,7 +548,7 @@ JP_INLINE int scan_ac_body(jprog *P, jp_rd *rd, bool bmi2)
                     P->eobrun -= n;
                 }
             } else {
-                int16_t *cf = cfrow && bx - pc->bx0 < nbx ? cfrow + (size_t)bx * (size_t)pc->K : NULL;
+                int16_t *cf = cfrow && bx - pc->bx0 < nbx ? cfrow + (size_t)(bx - pc->bx0) * (size_t)pc->K : NULL;
                 if (refine) {
                     if ((rc = ac_refine(P, rd, pc, h, nzrow + bx, cf, Ss, Se, Al, bmi2)) != THUMB_OK)
                         return rc;
