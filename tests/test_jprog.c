@@ -446,10 +446,48 @@ static size_t scan_start(const uint8_t *d, size_t len)
     return 0;
 }
 
-/* thumbnails as libjpeg's, and damage ends with libjpeg's code */
+typedef struct {
+    const uint8_t *p;
+    size_t n, pos;
+} reader;
+
+/* random short reads: 0xFF bytes, markers and scan boundaries fall on read boundaries */
+static int64_t read_some(void *user, void *buf, size_t n)
+{
+    reader *r = user;
+    size_t k = 1 + tt_rnd() % 700;
+    if (k > n)
+        k = n;
+    if (k > r->n - r->pos)
+        k = r->n - r->pos;
+    memcpy(buf, r->p + r->pos, k);
+    r->pos += k;
+    return (int64_t)k;
+}
+
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} sink;
+
+static int write_all(void *user, const void *buf, size_t n)
+{
+    sink *s = user;
+    if (s->n + n > s->cap) {
+        s->cap = (s->n + n) * 2;
+        s->p = realloc(s->p, s->cap);
+    }
+    memcpy(s->p + s->n, buf, n);
+    s->n += n;
+    return 0;
+}
+
+/* thumbnails as libjpeg's, from memory and from a stream read in short pieces; damage ends with
+ * libjpeg's code */
 static void check_library(void)
 {
     thumb_ctx *ctx = thumb_ctx_new();
+    int streamed = 0;
     ctx->no_ycc = 1; /* RGB rows: libjpeg's path then makes the same pixels (YCbCr and half chroma: above) */
     int same = 0, total = 0;
     for (int kind = 0; kind < 3; kind++)
@@ -465,6 +503,26 @@ static void check_library(void)
                          (unsigned)boxes[b], thumb_error_name(a), thumb_error_name(c));
                 total++;
                 same += xn == yn && !memcmp(x, y, xn);
+                if (b == 1) {
+                    ctx->no_jdfast = 0;
+                    thumb_options o;
+                    thumb_options_init(&o);
+                    o.width = o.height = boxes[b];
+                    o.fit = THUMB_FIT_COVER;
+                    reader rd = {data, len, 0};
+                    sink sk = {NULL, 0, 0};
+                    int rs = thumb_thumbnail_stream(ctx, read_some, &rd, &o, write_all, &sk);
+                    TT_CHECK(rs == THUMB_OK && sk.n == xn && !memcmp(sk.p, x, xn), "kind %d script %d: stream %s",
+                             kind, script, thumb_error_name(rs));
+                    free(sk.p);
+                    reader cut = {data, len * 3 / 4, 0};
+                    sink sc = {NULL, 0, 0};
+                    rs = thumb_thumbnail_stream(ctx, read_some, &cut, &o, write_all, &sc);
+                    TT_CHECK(rs == THUMB_ETRUNCATED, "kind %d script %d: stream cut to 3/4: %s", kind, script,
+                             thumb_error_name(rs));
+                    free(sc.p);
+                    streamed++;
+                }
                 thumb_free((void *)x);
                 thumb_free((void *)y);
             }
@@ -508,7 +566,8 @@ static void check_library(void)
     }
     /* jprog skips the AC scans a 1/8 decode does not need, where libjpeg may warn about damage */
     TT_CHECK(flips_same * 10 >= flips * 9, "flips: %d of %d as libjpeg", flips_same, flips);
-    printf("library: %d thumbnails, cut %d, EOI %d, flips %d of %d agree\n", total, cases, cases, flips_same, flips);
+    printf("library: %d thumbnails (%d also streamed), cut and EOI %d, flips %d of %d agree\n", total, streamed,
+           cases, flips_same, flips);
 
     /* Huffman tables missing: every DHT segment after the first scan dropped in turn (the file has
      * the standard tables, sent before the first scan that uses each) */
