@@ -24,6 +24,7 @@ typedef struct jp_comp {
     uint32_t bx0, bx1, by0, by1;    /* blocks kept: [bx0, bx1) x [by0, by1) */
     int16_t *coef;                  /* K per kept block, rows of (bx1 - bx0) blocks */
     uint64_t *nz;                   /* K > 1: per block of the component, bit k: zig-zag k nonzero */
+    uint64_t cbytes, zbytes;        /* bytes of coef and nz */
     int bits[64];                   /* libjpeg's coef_bits: the Al of the last scan, -1 none yet */
     bool latched;                   /* quantiser copied (libjpeg's latch_quant_tables) */
 } jp_comp;
@@ -693,7 +694,7 @@ static int prog_row(jdfast *f, bool out)
 
 /* ---------------------------------------------------------------- set up */
 
-static int comp_setup(jprog *P, int i, bool half)
+static void comp_setup(jprog *P, int i, bool half)
 {
     jdfast *f = P->f;
     j_decompress_ptr c = P->c;
@@ -732,12 +733,23 @@ static int comp_setup(jprog *P, int i, bool half)
     if (pc->by0 > pc->by1)
         pc->by0 = pc->by1;
     uint64_t nb = (uint64_t)(pc->bx1 - pc->bx0) * (pc->by1 - pc->by0);
-    uint64_t cbytes = nb * (uint64_t)pc->K * 2, zbytes = pc->K > 1 ? (uint64_t)pc->wb * pc->hb * 8 : 0;
-    P->bytes += cbytes + zbytes;
+    pc->cbytes = nb * (uint64_t)pc->K * 2;
+    pc->zbytes = pc->K > 1 ? (uint64_t)pc->wb * pc->hb * 8 : 0;
+    P->bytes += pc->cbytes + pc->zbytes;
+}
+
+/* The store, once every component's size is known to be within the limit */
+static int store_alloc(jprog *P)
+{
+    jdfast *f = P->f;
     if (P->bytes > P->lim->max_bytes)
         return thumb__jd_fail(f, THUMB_ELIMIT_MEMORY, "jpeg: %s", "progressive coefficients over the frame limit");
-    if ((cbytes && !(pc->coef = calloc(1, (size_t)cbytes))) || (zbytes && !(pc->nz = calloc(1, (size_t)zbytes))))
-        return thumb__jd_fail(f, THUMB_ENOMEM, "jpeg: %s", "out of memory for progressive coefficients");
+    for (int i = 0; i < P->ncomp; i++) {
+        jp_comp *pc = &P->comp[i];
+        if ((pc->cbytes && !(pc->coef = calloc(1, (size_t)pc->cbytes))) ||
+            (pc->zbytes && !(pc->nz = calloc(1, (size_t)pc->zbytes))))
+            return thumb__jd_fail(f, THUMB_ENOMEM, "jpeg: %s", "out of memory for progressive coefficients");
+    }
     return THUMB_OK;
 }
 
@@ -771,8 +783,9 @@ int thumb__jprog_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_
 #endif
     *out = f; /* the caller's from here on, also after a longjmp */
     for (int i = 0; i < P->ncomp; i++)
-        if ((rc = comp_setup(P, i, half)) != THUMB_OK)
-            return rc;
+        comp_setup(P, i, half);
+    if ((rc = store_alloc(P)) != THUMB_OK)
+        return rc;
     P->mx0 = f->mcux;
     for (int i = 0; i < P->ncomp; i++) {
         const jp_comp *pc = &P->comp[i];
