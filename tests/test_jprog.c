@@ -410,6 +410,44 @@ static void check_dir(const char *rel, int windows)
     closedir(dir);
 }
 
+/* The store is what jprog.h says: grey 256x200 (32x25 blocks), whole image: 1/8 keeps 2 bytes a
+ * block, 2/8 25 coefficients and a nonzero mask (58), 4/8 49 and the mask (106); a window of
+ * 8x8 output pixels at 2/8 keeps the 4x4 blocks under it (the mask still covers them all). */
+static void check_store(void)
+{
+    size_t len;
+    uint8_t *data = encode_prog(256, 200, 2, 0, 80, 0, &len);
+    static const struct { int scale; uint32_t x0, x1, y0, y1; uint64_t bytes; } cases[] = {
+        {1, 0, 32, 0, 25, 800 * 2},
+        {2, 0, 64, 0, 50, 800 * 58},
+        {4, 0, 128, 0, 100, 800 * 106},
+        {2, 10, 18, 20, 28, 25 * 2 * 4 * 4 + 800 * 8}, /* [10,18) and [20,28): blocks 5..8 and 10..13 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct jpeg_decompress_struct d;
+        struct jerr e;
+        err_setup(&d, &e);
+        live = NULL;
+        jpeg_create_decompress(&d);
+        if (setjmp(e.jb)) {
+            TT_CHECK(0, "store case %zu: libjpeg error", i);
+            thumb__jdfast_free(live);
+            jpeg_destroy_decompress(&d);
+            continue;
+        }
+        header_at(&d, data, len, cases[i].scale, JCS_GRAYSCALE);
+        int rc = thumb__jprog_start(&live, NULL, &d, cases[i].x0, cases[i].x1, cases[i].y0, cases[i].y1, false, false,
+                                    features, NULL, NULL, &limits);
+        uint64_t got = thumb__jprog_bytes(live);
+        TT_CHECK(rc == THUMB_OK && got == cases[i].bytes, "store case %zu (%d/8): rc %d, %llu bytes, expected %llu", i,
+                 cases[i].scale, rc, (unsigned long long)got, (unsigned long long)cases[i].bytes);
+        thumb__jdfast_free(live);
+        live = NULL;
+        jpeg_destroy_decompress(&d);
+    }
+    free(data);
+}
+
 /* ---------------------------------------------------------------- through the library */
 
 static int run(thumb_ctx *ctx, const uint8_t *data, size_t len, int fast, uint32_t box, const void **out, size_t *n)
@@ -628,6 +666,7 @@ int main(void)
         check_dir("jpeg-variants", 3);
         check_dir("photos", 1);
     }
+    check_store();
     check_library();
     printf("jprog: %d decodes and %d windows as libjpeg's, %d half-chroma windows, %d not taken\n", compared,
            windows_compared, half_compared, not_taken);
