@@ -27,6 +27,16 @@ import quality  # noqa: E402
 JOBS = [
     ("avatar", "photos/2569067123_aca715a2ee_o.jpg"),
     ("small-photo", "photos/flowers.jpeg"),
+    # Progressive JPEGs (issue 18), made at run time by bench/make_progressive from the avatar
+    # (libjpeg, q90 4:2:0, jpeg_simple_progression): "made:" paths are in the --made directory.
+    ("avatar-progressive", "made:avatar-progressive.jpg"),
+    ("photo4000-progressive", "made:photo4000-progressive.jpg"),
+]
+# What bench/make_progressive makes for the "made:" jobs: name, width, height, quality, mode
+MADE = [
+    ("avatar-progressive.jpg", 2725, 2225, 90, "progressive"),
+    ("photo4000-progressive.jpg", 4000, 3266, 90, "progressive"),
+    ("photo12000-progressive.jpg", 12000, 9000, 90, "progressive"),  # memory only (see the memory section)
 ]
 
 # Targets from issue 3: (label, job, numerator, denominator, kind, bound)
@@ -37,6 +47,8 @@ TARGETS = [
     ("libthumb / sharp, small-photo", "small-photo", "libthumb C API", "sharp", "ops", 3.5),
     ("libthumb time / floor, avatar", "avatar", "libthumb C API", "floor (libjpeg-turbo decode)", "time", 1.25),
     ("libthumb time / floor, small-photo", "small-photo", "libthumb C API", "floor (libjpeg-turbo decode)", "time", 1.25),
+    ("libthumb / sharp, avatar-progressive", "avatar-progressive", "libthumb C API", "sharp", "ops", 4.0),
+    ("libthumb / sharp, photo4000-progressive", "photo4000-progressive", "libthumb C API", "sharp", "ops", 4.0),
 ]
 
 
@@ -188,6 +200,16 @@ def machine():
     return f"{cpu}, {os.cpu_count()} CPUs, {platform.platform()}"
 
 
+def make_made(bench_bin, source, d):
+    """The made: inputs (MADE), from source, unless already there"""
+    os.makedirs(d, exist_ok=True)
+    for name, w, h, q, mode in MADE:
+        p = os.path.join(d, name)
+        if not os.path.exists(p):
+            subprocess.run([os.path.join(bench_bin, "make_progressive"), source, p, str(w), str(h), str(q)] +
+                           ([] if mode == "progressive" else [mode]), check=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -197,6 +219,7 @@ def main():
     ap.add_argument("--results", default=os.path.join(HERE, "results.md"))
     ap.add_argument("--command", default="bench/run")
     ap.add_argument("--memory-md", default=None, help="markdown from bench/memory.py to append")
+    ap.add_argument("--made", default=None, help="directory for the made: inputs (bench/make_progressive)")
     a = ap.parse_args()
 
     rounds = 2 if a.quick else 7
@@ -204,7 +227,10 @@ def main():
     py = sys.executable
     thumb = os.path.join(a.build, "thumb")
     bench_bin = os.path.join(a.build, "bench")
-    paths = {job: os.path.join(a.corpus, rel) for job, rel in JOBS}
+    made_dir = a.made or tempfile.mkdtemp(prefix="thumb-bench-made.")
+    make_made(bench_bin, os.path.join(a.corpus, JOBS[0][1]), made_dir)
+    paths = {job: os.path.join(made_dir, rel[5:]) if rel.startswith("made:") else os.path.join(a.corpus, rel)
+             for job, rel in JOBS}
     lines = []
 
     def out(s=""):
@@ -383,6 +409,12 @@ def main():
         with tempfile.TemporaryDirectory() as d:
             kb = time_v([thumb, paths["avatar"], "-o", os.path.join(d, "a.jpg"), "-s", "512x512", "-q", "80"])
         out(f"| `thumb` one file (/usr/bin/time -v) | {kb / 1024:.1f} MB | | |")
+        with tempfile.TemporaryDirectory() as d:
+            for job in ("photo4000-progressive", "photo12000-progressive"):
+                src = paths.get(job) or os.path.join(made_dir, job + ".jpg")
+                kb = time_v([thumb, src, "-o", os.path.join(d, "a.jpg"), "-s", "512x512", "-q", "80"])
+                bar = " (bar: 16 MB, issue 18)" if job == "photo12000-progressive" else ""
+                out(f"| `thumb` {job} -> 512x512 (/usr/bin/time -v){bar} | {kb / 1024:.1f} MB | | |")
     out()
 
     # ---- quality of the avatar against the float reference

@@ -1,7 +1,6 @@
 /* jdfast: baseline Huffman decode, IDCT and colour output for the common JPEG layouts.
  * See jdfast.h for what it takes and how it treats corrupt data. */
-#include "jdfast.h"
-#include "jfront.h"
+#include "jdfast_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,98 +8,9 @@
 #include <emmintrin.h>
 #endif
 
-#define JD_FB 10                    /* bits of the one-step lookup */
-#define JD_MAX_BLOCKS 6             /* blocks in an MCU: 4:2:0 */
-/* Most bytes one MCU can read: per block at most 64 symbols (each moves k on by one or more)
- * of at most 16 code + 15 value bits, 64 * 31 / 8 = 248 bytes; plus the 8-byte read-ahead. */
-#define JD_MCU_BYTES (JD_MAX_BLOCKS * 248 + 8)
-#define JD_CHUNK 16384              /* destuffed bytes gathered per refill */
-#define JD_PAD (JD_MCU_BYTES + 64)  /* zeros after the data */
-#define JD_MAX_ROWS 16
-#define JD_BATCH 16                 /* MCUs decoded before their IDCTs run */
-#define JD_ALIGN __attribute__((aligned(32)))
+#define zz_nat thumb__jd_zz_nat
 
-/* Lookup entry. A one-step symbol (code and value within JD_FB bits): bits 0-5 the bits it
- * takes (1 to JD_FB; the shift reads them straight, x86 and Arm take a 64-bit shift's count mod
- * 64), 8-15 its run (0 for DC, JD_EOB_RUN for the end of block), 16-31 its value. Otherwise
- * bit 6 (JD_SLOW) is set, and a code of JD_FB bits or fewer whose value does not fit has its
- * symbol in bits 8-15 and the code's length in 16-23 (0 there: a longer or a bad code). */
-#define JD_SLOW 64u
-typedef struct jd_huff {
-    uint32_t fast[1u << JD_FB];
-    int32_t maxcode[18];            /* largest code of each length; -1 none */
-    int32_t valoff[18];             /* symbol index = code + valoff */
-    uint8_t val[256];
-} jd_huff;
-
-typedef struct jd_comp {
-    int index;                      /* in c->comp_info: 0 Y, 1 Cb, 2 Cr */
-    int h, v;                       /* blocks of this component in an MCU */
-    int s;                          /* output samples per block side: 1, 2, 4, 8 */
-    uint32_t bx_lo, bx_hi;          /* block columns that touch the window */
-    int16_t q[64];                  /* quantisation table, natural order */
-    jd_idct_run_fn run;             /* IDCTs (and DC fills) of a run of this component's blocks */
-    const jd_huff *dc, *ac;
-    int dc_pred;
-} jd_comp;
-
-struct jdfast {
-    thumb_ctx *ctx;
-    j_decompress_ptr c;
-    jdfast_warn_fn warn;
-    void *user;
-    int code;                       /* sticky error */
-
-    int ncomp;
-    jd_comp comp[3];
-    int blocks;                     /* blocks in an MCU */
-    int blk_comp[JD_MAX_BLOCKS];    /* block -> component */
-    int blk_x[JD_MAX_BLOCKS];       /* block's column and row inside the MCU */
-    int blk_y[JD_MAX_BLOCKS];
-    jd_huff huff[8];                /* dc 0-3, ac 4-7 as used */
-    uint32_t mcux, mcuy;            /* MCUs across and down */
-    uint32_t imcu_rows;             /* output rows per MCU row */
-    uint32_t x0, x1, y0, y1;
-    bool ycc;
-    bool half;                      /* chroma at its own resolution (thumb__jdfast_start_half) */
-    uint32_t cx0, cx1, cy0, cy1;    /* the chroma window then */
-
-    /* planes: ncomp x imcu_rows x plane_w */
-    uint8_t *planes;
-    size_t plane_w;
-    uint8_t *rows;                  /* up to JD_MAX_ROWS output rows */
-    size_t row_bytes;
-    uint32_t mcu_row;               /* next MCU row to decode */
-
-    /* entropy data: destuffed bytes, zeros after */
-    uint8_t *q;
-    size_t qlen;                    /* destuffed bytes in q */
-    int marker;                     /* the marker that ended the data in q, 0 none yet */
-    bool eof;                       /* the input ended with no marker */
-    const uint8_t *p;               /* bit reader: next byte to load */
-    uint64_t bits;                  /* left-aligned */
-    unsigned nbits;
-    bool insufficient;              /* the segment ran out: zero blocks to the next restart */
-    uint32_t restart_interval, restarts_to_go;
-    int next_restart;
-
-    int32_t cr_r[256], cb_b[256], cr_g[256], cb_g[256];
-    const jf_kernels *kern;         /* interleave3 for YCbCr rows */
-    int (*decode_row)(jdfast *, bool); /* decode_mcu_row or its BMI2 build */
-    jdfast_coef_fn coef_hook;       /* test hook: every decoded block */
-    void *coef_user;
-
-    /* JD_BATCH MCUs of coefficients (zeros between uses), decoded whole before the IDCTs read
-     * them: the IDCTs' wide loads do not wait on the decoder's narrow stores */
-    JD_ALIGN int16_t blk[JD_BATCH * JD_MAX_BLOCKS][64 + 16];
-    bool ac[JD_BATCH * JD_MAX_BLOCKS]; /* the block has more than its DC */
-};
-
-/* zig-zag -> natural, 16 more entries for runs past the end (libjpeg's jpeg_natural_order: they
- * land in 63), then 64 entries that land in 64, a slot the IDCTs never read: an end-of-block
- * symbol is a run of JD_EOB_RUN with a value of 0, so the common loop has no case for it. */
-#define JD_EOB_RUN 80
-static const uint8_t zz_nat[144] = {
+const uint8_t thumb__jd_zz_nat[144] = {
     0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13,
     6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31,
     39, 46, 53, 60, 61, 54, 47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
@@ -121,11 +31,6 @@ static int warn(jdfast *f, const char *what)
     return THUMB_OK;
 }
 
-static inline int extend(uint32_t v, int s)
-{
-    /* HUFF_EXTEND: a value below 2^(s-1) is negative */
-    return v < (1u << (s - 1)) ? (int)v - (int)(1u << s) + 1 : (int)v;
-}
 
 /* ---------------------------------------------------------------- tables */
 
@@ -283,51 +188,6 @@ static void refill(jdfast *f)
     memset(f->q + f->qlen, 0, JD_PAD);
 }
 
-/* Bit position of the reader from the start of q. Negative after a refill that kept no byte the
- * bit buffer still holds bits of: the reader is then inside bytes already moved out of q. */
-static inline int64_t bit_pos(const jdfast *f, const uint8_t *p, unsigned nbits)
-{
-    return (int64_t)(p - f->q) * 8 - (int64_t)nbits;
-}
-
-static inline uint64_t load_be64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return __builtin_bswap64(v);
-}
-
-/* Make at least 56 bits available (the bytes after the data are zeros). */
-#define FILL()                                                                                               \
-    do {                                                                                                     \
-        bits |= load_be64(p) >> nbits;                                                                       \
-        p += (63 - nbits) >> 3;                                                                              \
-        nbits |= 56;                                                                                         \
-    } while (0)
-#define DROP(n)                                                                                              \
-    do {                                                                                                     \
-        bits <<= (n);                                                                                        \
-        nbits -= (n);                                                                                        \
-    } while (0)
-
-/* A code longer than JD_FB bits (bits are filled): its symbol, or 0 for a bad code (libjpeg
- * gives 0 too), *len the bits it took. */
-static inline int slow_symbol(const jd_huff *t, uint64_t bits, int *len, bool *bad)
-{
-    int l = JD_FB + 1;
-    int32_t code = (int32_t)(bits >> (64 - l));
-    while (l <= 16 && code > t->maxcode[l]) {
-        l++;
-        code = (int32_t)(bits >> (64 - l));
-    }
-    if (l > 16) {
-        *len = 17;
-        *bad = true;
-        return 0;
-    }
-    *len = l;
-    return t->val[(code + t->valoff[l]) & 0xFF];
-}
 
 /* One block into blk (zeros on entry). Returns whether anything past the DC was stored. */
 static inline __attribute__((always_inline)) bool decode_block(int16_t *blk, const jd_huff *dct, const jd_huff *act,
@@ -857,12 +717,11 @@ static void ycc_rgb_row(const jdfast *f, const uint8_t *y, const uint8_t *cb, co
 
 /* Component layout: grey (one block an MCU), or YCbCr with luma 1x1 or 2x2 and chroma 1x1. Every
  * component must come out at the output size (the scaled IDCT enlarges chroma, as libjpeg
- * chooses at scales up to 4/8 for 4:2:0), so nothing is upsampled. */
-bool thumb__jdfast_usable(j_decompress_ptr c)
+ * chooses at scales up to 4/8 for 4:2:0), so nothing is upsampled. These are the checks that do not
+ * depend on the scan (jprog.c takes the same layouts). */
+static bool layout_usable(j_decompress_ptr c)
 {
-    if (c->progressive_mode || c->arith_code || c->data_precision != 8 || jpeg_has_multiple_scans(c))
-        return false;
-    if (c->comps_in_scan != c->num_components || c->Ss != 0 || c->Se != 63 || c->Ah != 0 || c->Al != 0)
+    if (c->arith_code || c->data_precision != 8)
         return false;
     if (c->num_components == 1) {
         if (c->jpeg_color_space != JCS_GRAYSCALE || c->out_color_space != JCS_GRAYSCALE)
@@ -881,16 +740,6 @@ bool thumb__jdfast_usable(j_decompress_ptr c)
     }
     if (c->output_width == 0 || c->output_height == 0 || c->output_width > 65535 || c->output_height > 65535)
         return false;
-    for (int i = 0; i < c->comps_in_scan; i++) {
-        const jpeg_component_info *ci = c->cur_comp_info[i];
-        if (!ci || ci->component_index < 0 || ci->component_index >= c->num_components)
-            return false;
-        if (ci->dc_tbl_no < 0 || ci->dc_tbl_no > 3 || ci->ac_tbl_no < 0 || ci->ac_tbl_no > 3 ||
-            !c->dc_huff_tbl_ptrs[ci->dc_tbl_no] || !c->ac_huff_tbl_ptrs[ci->ac_tbl_no])
-            return false; /* libjpeg supplies the standard tables */
-        if (ci->quant_tbl_no < 0 || ci->quant_tbl_no > 3 || !c->quant_tbl_ptrs[ci->quant_tbl_no])
-            return false;
-    }
     for (int i = 0; i < c->num_components; i++) {
         const jpeg_component_info *ci = &c->comp_info[i];
         int s = ci->DCT_scaled_size;
@@ -906,11 +755,36 @@ bool thumb__jdfast_usable(j_decompress_ptr c)
     return true;
 }
 
+bool thumb__jdfast_layout_usable(j_decompress_ptr c)
+{
+    return layout_usable(c);
+}
+
+bool thumb__jdfast_usable(j_decompress_ptr c)
+{
+    if (c->progressive_mode || jpeg_has_multiple_scans(c) || !layout_usable(c))
+        return false;
+    if (c->comps_in_scan != c->num_components || c->Ss != 0 || c->Se != 63 || c->Ah != 0 || c->Al != 0)
+        return false;
+    for (int i = 0; i < c->comps_in_scan; i++) {
+        const jpeg_component_info *ci = c->cur_comp_info[i];
+        if (!ci || ci->component_index < 0 || ci->component_index >= c->num_components)
+            return false;
+        if (ci->dc_tbl_no < 0 || ci->dc_tbl_no > 3 || ci->ac_tbl_no < 0 || ci->ac_tbl_no > 3 ||
+            !c->dc_huff_tbl_ptrs[ci->dc_tbl_no] || !c->ac_huff_tbl_ptrs[ci->ac_tbl_no])
+            return false; /* libjpeg supplies the standard tables */
+        if (ci->quant_tbl_no < 0 || ci->quant_tbl_no > 3 || !c->quant_tbl_ptrs[ci->quant_tbl_no])
+            return false;
+    }
+    return true;
+}
+
 static int start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1, uint32_t y0, uint32_t y1,
-                 bool ycc, bool half, unsigned features, jdfast_warn_fn warnf, void *user)
+                 bool ycc, bool half, bool prog, unsigned features, jdfast_warn_fn warnf, void *user)
 {
     *out = NULL;
-    if (!thumb__jdfast_usable(c) || x0 >= x1 || x1 > c->output_width || y0 >= y1 || y1 > c->output_height)
+    if (!(prog ? layout_usable(c) : thumb__jdfast_usable(c)) || x0 >= x1 || x1 > c->output_width || y0 >= y1 ||
+        y1 > c->output_height)
         return thumb__fail(ctx, THUMB_EINVAL, "jpeg: fast decoder cannot take this file");
     jdfast *f = calloc(1, sizeof *f);
     if (!f)
@@ -955,8 +829,8 @@ static int start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, 
 
     int nb = 0, huff_used = 0;
     int dc_slot[4] = {-1, -1, -1, -1}, ac_slot[4] = {-1, -1, -1, -1};
-    for (int i = 0; i < c->comps_in_scan; i++) {
-        const jpeg_component_info *ci = c->cur_comp_info[i];
+    for (int i = 0; i < (prog ? c->num_components : c->comps_in_scan); i++) {
+        const jpeg_component_info *ci = prog ? &c->comp_info[i] : c->cur_comp_info[i];
         jd_comp *cp = &f->comp[ci->component_index];
         cp->index = ci->component_index;
         cp->h = f->ncomp == 3 ? ci->h_samp_factor : 1;
@@ -971,10 +845,12 @@ static int start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, 
         cp->run = idct->run[cp->s == 1 ? 0 : cp->s == 2 ? 1 : cp->s == 4 ? 2 : 3];
         cp->bx_lo = wx0 / (uint32_t)cp->s;
         cp->bx_hi = (wx1 - 1) / (uint32_t)cp->s;
+        int rc = THUMB_OK;
+        if (prog)
+            goto blocks; /* tables and quantisers: the scans' (jprog.c) */
         const JQUANT_TBL *qt = c->quant_tbl_ptrs[ci->quant_tbl_no];
         for (int k = 0; k < 64; k++)
             cp->q[k] = (int16_t)qt->quantval[k];
-        int rc = THUMB_OK;
         if (dc_slot[ci->dc_tbl_no] < 0) {
             dc_slot[ci->dc_tbl_no] = huff_used;
             rc = huff_build(f, &f->huff[huff_used++], c->dc_huff_tbl_ptrs[ci->dc_tbl_no], true);
@@ -989,6 +865,7 @@ static int start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, 
         }
         cp->dc = &f->huff[dc_slot[ci->dc_tbl_no]];
         cp->ac = &f->huff[ac_slot[ci->ac_tbl_no]];
+    blocks:
         for (int by = 0; by < cp->v; by++)
             for (int bx = 0; bx < cp->h; bx++) {
                 f->blk_comp[nb] = cp->index;
@@ -1017,13 +894,54 @@ static int start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, 
 int thumb__jdfast_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1, uint32_t y0,
                         uint32_t y1, bool ycc, unsigned features, jdfast_warn_fn warnf, void *user)
 {
-    return start(out, ctx, c, x0, x1, y0, y1, ycc, false, features, warnf, user);
+    return start(out, ctx, c, x0, x1, y0, y1, ycc, false, false, features, warnf, user);
 }
 
 int thumb__jdfast_start_half(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1, uint32_t y0,
                              uint32_t y1, unsigned features, jdfast_warn_fn warnf, void *user)
 {
-    return start(out, ctx, c, x0, x1, y0, y1, true, true, features, warnf, user);
+    return start(out, ctx, c, x0, x1, y0, y1, true, true, false, features, warnf, user);
+}
+
+int thumb__jdfast_start_prog(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1, uint32_t y0,
+                             uint32_t y1, bool ycc, bool half, unsigned features, jdfast_warn_fn warnf, void *user)
+{
+    return start(out, ctx, c, x0, x1, y0, y1, ycc || half, half, true, features, warnf, user);
+}
+
+/* ---------------------------------------------------------------- for jprog.c */
+
+int thumb__jd_fail(jdfast *f, int code, const char *fmt, const char *arg)
+{
+    return fail(f, code, fmt, arg);
+}
+int thumb__jd_warn(jdfast *f, const char *what)
+{
+    return warn(f, what);
+}
+int thumb__jd_huff_build(jdfast *f, jd_huff *t, const JHUFF_TBL *src, bool dc)
+{
+    return huff_build(f, t, src, dc);
+}
+void thumb__jd_refill(jdfast *f)
+{
+    refill(f);
+}
+void thumb__jd_skip_to_marker(jdfast *f)
+{
+    skip_to_marker(f);
+}
+int thumb__jd_restart(jdfast *f)
+{
+    return restart(f);
+}
+int thumb__jd_ran_out(jdfast *f)
+{
+    return ran_out(f);
+}
+void thumb__jd_output_mcus(jdfast *f, uint32_t mx0, uint32_t n, bool out)
+{
+    output_mcus(f, mx0, n, out);
 }
 
 void thumb__jdfast_coef_hook(jdfast *f, jdfast_coef_fn fn, void *user)
@@ -1044,6 +962,8 @@ void thumb__jdfast_free(jdfast *f)
     free(f->planes);
     free(f->rows);
     free(f->q);
+    if (f->prog_free)
+        f->prog_free(f->prog);
     free(f);
 }
 

@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 #include "jdfast.h"
+#include "jprog.h"
 #include "jfront.h"
 #include "jlossless.h"
 
@@ -741,15 +742,19 @@ static int fast_warn(void *user, const char *what)
     return ++d->err.warnings > JPEG_MAX_WARNINGS;
 }
 
-/* Our decoder takes the entropy-coded data (jdfast.h): any window, YCbCr rows when welcome. */
-static int fast_start(jdec *d, const tdec_request *req)
+/* Our decoder takes the entropy-coded data (jdfast.h; progressive files jprog.h, which reads
+ * every scan here): any window, YCbCr rows when welcome. */
+static int fast_start(jdec *d, const tdec_request *req, bool prog)
 {
     tdec *t = &d->pub;
     j_decompress_ptr c = &d->cinfo;
     bool ycc = req->ycc && c->num_components == 3;
     bool half = ycc && req->half_chroma && c->max_h_samp_factor == 2 && c->max_v_samp_factor == 2;
     d->quiet_eof = true;
-    int rc = half ? thumb__jdfast_start_half(&d->fast, t->ctx, c, req->x0, req->x1, req->y0, req->y1,
+    jprog_limits lim = {t->opt->max_jpeg_scans, t->opt->max_frame_bytes, &d->quiet_eof};
+    int rc = prog   ? thumb__jprog_start(&d->fast, t->ctx, c, req->x0, req->x1, req->y0, req->y1, ycc, half,
+                                         thumb__cpu_features(), fast_warn, d, &lim)
+             : half ? thumb__jdfast_start_half(&d->fast, t->ctx, c, req->x0, req->x1, req->y0, req->y1,
                                              thumb__cpu_features(), fast_warn, d)
                   : thumb__jdfast_start(&d->fast, t->ctx, c, req->x0, req->x1, req->y0, req->y1, ycc,
                                         thumb__cpu_features(), fast_warn, d);
@@ -825,7 +830,9 @@ static int jdec_start(tdec *t, const tdec_request *req)
 
     /* baseline grey and YCbCr in the layouts jdfast.h lists: our decoder; the rest stays here */
     if (!t->ctx->no_jdfast && thumb__jdfast_usable(c))
-        return fast_start(d, req);
+        return fast_start(d, req, false);
+    if (!t->ctx->no_jdfast && thumb__jprog_usable(c))
+        return fast_start(d, req, true);
     /* raw output keeps the output size set above */
     if (req->ycc && c->jpeg_color_space == JCS_YCbCr && c->num_components == 3 && !t->hdr.is_cmyk)
         raw_mode_choose(d, req);

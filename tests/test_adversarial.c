@@ -378,11 +378,14 @@ static void test_bombs(void) {
     TT_CHECK(r.rc > THUMB_OK && known_code(r.rc) && r.ms < 50.0, "jpeg 65535x65535: rc %d, %.2f ms", r.rc, r.ms);
     free(j);
 
-    /* Control for the measurement itself: a legitimate 2048x2048 progressive JPEG needs a
-     * coefficient buffer of about 12 MB, and the child's RSS growth must show it. */
+    /* Control for the measurement itself: a legitimate 2048x2048 progressive JPEG made into a
+     * 1024x1024 thumbnail is decoded at 4/8, where jprog keeps 49 coefficients of each block (about
+     * 10 MB; libjpeg's whole-image buffer is 12 MB), and the child's RSS growth must show it. */
     j = encode(THUMB_FORMAT_JPEG, 2048, 2048, 3, 1, &n);
     REQ(j != NULL, "2048x2048 progressive jpeg");
+    huge.width = huge.height = 1024;
     bomb_result ctl = run_bomb(j, n, &huge);
+    huge.width = huge.height = 64;
     fprintf(stderr, "control: 2048x2048 progressive jpeg   %-20s %7.2f ms  +%ld KB RSS\n",
             ctl.rc >= 0 ? thumb_error_name(ctl.rc) : "CRASH", ctl.ms, ctl.rss_kb);
     TT_CHECK(ctl.rc == THUMB_OK && ctl.rss_kb > 8 * 1024, "control: rc %d, RSS +%ld KB: the RSS measurement does not see a real frame buffer", ctl.rc, ctl.rss_kb);
@@ -413,6 +416,23 @@ static void test_bombs(void) {
     }
     expect_bomb("jpeg 10000 progressive scans", j, n, NULL);
     TT_CHECK(run_bomb(j, n, NULL).rc == THUMB_ELIMIT_SCANS, "10000 scans is THUMB_ELIMIT_SCANS");
+    /* The same scans over a frame of 8000x8000 (64 Mpixels, under the pixel limit): every scan's
+     * data ends at once, so each is a walk over a million blocks with nothing to decode. At 1/8
+     * (a 64x64 thumbnail) jprog skips the AC scans unread; at 2/8 (2000x2000) it walks them. Both
+     * end at the scan limit, fast, without a frame buffer (1/8 keeps 2 MB of DCs, mostly
+     * untouched; 2/8 would keep 58 MB, over the 16 MB frame budget set here). */
+    REQ(jpeg_set_dims(j, n, 8000, 8000), "8000x8000 scans");
+    expect_bomb("jpeg 10000 progressive scans, SOF 8000x8000", j, n, NULL);
+    thumb_options big2;
+    thumb_options_init(&big2);
+    big2.width = big2.height = 2000;
+    big2.max_frame_bytes = 16u << 20;
+    expect_bomb("jpeg 10000 scans, SOF 8000x8000, to 2000x2000", j, n, &big2);
+    big2.max_frame_bytes = 512u << 20;
+    bomb_result walk = run_bomb(j, n, &big2);
+    fprintf(stderr, "bomb %-44s %-20s %7.2f ms  +%ld KB RSS\n", "same, 512 MB frame budget",
+            walk.rc >= 0 ? thumb_error_name(walk.rc) : "CRASH", walk.ms, walk.rss_kb);
+    TT_CHECK(walk.rc == THUMB_ELIMIT_SCANS && walk.ms < 2000.0, "8000x8000 scans at 2/8: rc %d, %.2f ms", walk.rc, walk.ms);
     free(j);
 
     static const char *big[] = {"iCCP", "zTXt", "eXIf"};
@@ -813,6 +833,53 @@ static void test_privacy(void) {
 
 /* ================================================================ truncation and flips */
 
+/* Progressive files through jprog (libthumb/jprog.h) and through libjpeg (ctx->no_jdfast): every
+ * cut ends with libjpeg's code, and flipped bytes (almost always: jprog does not read the AC scans
+ * a 1/8 decode does not need, where libjpeg may count damage warnings) too. Two sizes: 24x24 of
+ * the corpus file is a 2/8 decode (every scan read), 40x40 of the made one a 1/8 decode. */
+static int prog_code(thumb_ctx *ctx, const uint8_t *d, size_t n, uint32_t box, int libjpeg) {
+    ctx->no_jdfast = libjpeg;
+    thumb_options o;
+    thumb_options_init(&o);
+    o.width = o.height = box;
+    void *out = NULL;
+    size_t len = 0;
+    uint8_t *cp = malloc(n ? n : 1);
+    memcpy(cp, d, n);
+    int rc = thumb_thumbnail_mem(ctx, cp, n, &o, &out, &len);
+    free(cp);
+    if (rc == THUMB_OK) thumb_free(out);
+    return rc;
+}
+
+static void progressive_codes(const uint8_t *d, size_t n, uint32_t box, const char *what) {
+    thumb_ctx *ctx = thumb_ctx_new();
+    int cuts = 0, cuts_same = 0, flips = 0, flips_same = 0;
+    for (size_t cut = 0; cut < n; cut += 1 + n / 1500) {
+        int a = prog_code(ctx, d, cut, box, 0), b = prog_code(ctx, d, cut, box, 1);
+        TT_CHECK(a == b, "%s cut at %zu: jprog %s, libjpeg %s", what, cut, thumb_error_name(a), thumb_error_name(b));
+        cuts++;
+        cuts_same += a == b;
+    }
+    uint8_t *m = malloc(n);
+    memcpy(m, d, n);
+    for (size_t i = 0; i < n; i += 1 + n / 1500) {
+        uint8_t orig = m[i];
+        for (int k = 0; k < 2; k++) {
+            m[i] = (uint8_t)(orig ^ (k ? 0x01 : 0xFF));
+            int a = prog_code(ctx, m, n, box, 0), b = prog_code(ctx, m, n, box, 1);
+            TT_CHECK(known_code(a), "%s flip at %zu: rc %d", what, i, a);
+            flips++;
+            flips_same += a == b;
+        }
+        m[i] = orig;
+    }
+    free(m);
+    TT_CHECK(flips_same * 100 >= flips * 97, "%s: flips %d of %d as libjpeg's code", what, flips_same, flips);
+    fprintf(stderr, "%s: %d cuts, %d as libjpeg; %d flips, %d as libjpeg\n", what, cuts, cuts_same, flips, flips_same);
+    thumb_ctx_free(ctx);
+}
+
 static void test_truncation_and_flips(void) {
     size_t n;
     uint8_t *d = tt_read_file(tt_corpus("jpeg-variants/video-001.q50.420.jpeg"), &n);
@@ -822,6 +889,11 @@ static void test_truncation_and_flips(void) {
     d = tt_read_file(tt_corpus("jpeg-variants/video-001.q50.420.progressive.jpeg"), &n);
     REQ(d != NULL, "corpus jpeg-variants/video-001.q50.420.progressive.jpeg");
     truncate_and_flip(d, n, "progressive jpeg");
+    progressive_codes(d, n, 24, "progressive jpeg at 2/8 (jprog vs libjpeg)");
+    free(d);
+    d = encode(THUMB_FORMAT_JPEG, 600, 400, 3, 1, &n);
+    REQ(d != NULL, "600x400 progressive jpeg");
+    progressive_codes(d, n, 40, "progressive jpeg at 1/8 (jprog vs libjpeg)");
     free(d);
     /* An Adam7 PNG made here, with alpha, about 4 KB. */
     d = encode(THUMB_FORMAT_PNG, 40, 30, 4, 1, &n);

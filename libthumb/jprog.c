@@ -1,0 +1,816 @@
+/* jprog: progressive Huffman decode into a store of the coefficients the scale needs.
+ * See jprog.h for what it keeps and why the samples are libjpeg's. */
+#include "jprog.h"
+#include "jdfast_int.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jerror.h>
+#include <jpegint.h> /* struct jpeg_marker_reader: libjpeg reads the markers between scans */
+
+typedef struct jp_huff {
+    jd_huff t;                      /* jdfast's table: its checks, and the codes longer than JD_FB */
+    uint32_t look[1u << JD_FB];     /* code of JD_FB bits or fewer: symbol | length << 8; 0 longer */
+} jp_huff;
+
+typedef struct jp_comp {
+    int K;                          /* coefficients kept per block */
+    int8_t slot[64];                /* zig-zag index -> slot in a block's kept coefficients, -1 none */
+    uint8_t nat[64];                /* slot -> natural index */
+    uint64_t keptz;                 /* the kept coefficients as a zig-zag mask */
+    uint32_t wb, hb;                /* the component's blocks (width_in_blocks, height_in_blocks) */
+    uint32_t bx0, bx1, by0, by1;    /* blocks kept: [bx0, bx1) x [by0, by1) */
+    int16_t *coef;                  /* K per kept block, rows of (bx1 - bx0) blocks */
+    uint64_t *nz;                   /* K > 1: per block of the component, bit k: zig-zag k nonzero */
+    uint64_t cbytes, zbytes;        /* bytes of coef and nz */
+    int bits[64];                   /* libjpeg's coef_bits: the Al of the last scan, -1 none yet */
+    bool latched;                   /* quantiser copied (libjpeg's latch_quant_tables) */
+} jp_comp;
+
+struct jp_rd;
+
+typedef struct jprog {
+    jdfast *f;
+    j_decompress_ptr c;
+    const jprog_limits *lim;
+    int ncomp;
+    jp_comp comp[3];
+    jp_huff huff[4];                /* this scan's tables, by table number */
+    uint64_t bytes;
+    unsigned eobrun;
+    uint32_t mx0, mx1;              /* MCU columns with a kept block */
+    int (*scan_ac)(struct jprog *, struct jp_rd *); /* scan_ac or its POPCNT build */
+} jprog;
+
+static void prog_free(void *p)
+{
+    jprog *P = p;
+    if (!P)
+        return;
+    for (int i = 0; i < P->ncomp; i++) {
+        free(P->comp[i].coef);
+        free(P->comp[i].nz);
+    }
+    free(P);
+}
+
+bool thumb__jprog_usable(j_decompress_ptr c)
+{
+    if (!c->progressive_mode || c->arith_code || !thumb__jdfast_layout_usable(c))
+        return false;
+    return c->comp_info[0].DCT_scaled_size <= 4; /* 8/8 keeps everything: libjpeg's */
+}
+
+/* Is natural index n read by the IDCT of output size s? */
+static bool idct_reads(int s, int n)
+{
+    int r = n / 8, col = n % 8;
+    if (s == 1)
+        return n == 0;
+    if (s == 2)
+        return (r < 2 || (r & 1)) && (col < 2 || (col & 1));
+    if (s == 4)
+        return r != 4 && col != 4;
+    return true;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static int huff_make(jprog *P, jp_huff *h, int tbl, bool dc)
+{
+    JHUFF_TBL *src = tbl >= 0 && tbl < 4 ? (dc ? P->c->dc_huff_tbl_ptrs[tbl] : P->c->ac_huff_tbl_ptrs[tbl]) : NULL;
+    if (!src)
+        return thumb__jd_fail(P->f, THUMB_ECORRUPT, "jpeg: %s", "a scan uses a Huffman table never defined");
+    int rc = thumb__jd_huff_build(P->f, &h->t, src, dc);
+    if (rc != THUMB_OK)
+        return rc;
+    memset(h->look, 0, sizeof h->look);
+    uint32_t code = 0;
+    int k = 0;
+    for (int l = 1; l <= JD_FB; l++) {
+        for (int i = 0; i < src->bits[l]; i++, k++, code++) {
+            uint32_t lo = code << (JD_FB - l), span = 1u << (JD_FB - l);
+            for (uint32_t j = 0; j < span; j++)
+                h->look[lo + j] = (uint32_t)src->huffval[k] | (uint32_t)l << 8;
+        }
+        code <<= 1;
+    }
+    return THUMB_OK;
+}
+
+/* The next symbol (bits filled); *len the bits its code takes. A bad code is 0 (as libjpeg). */
+static inline __attribute__((always_inline)) int symbol(const jp_huff *h, uint64_t bits, int *len, bool *bad)
+{
+    uint32_t e = h->look[bits >> (64 - JD_FB)];
+    if (e) {
+        *len = (int)(e >> 8);
+        return (int)(e & 0xFF);
+    }
+    return slow_symbol(&h->t, bits, len, bad);
+}
+
+/* ---------------------------------------------------------------- scans */
+
+/* libjpeg's start_input_pass for a progressive scan: latch_quant_tables, then
+ * start_pass_phuff_decoder's checks, progression bookkeeping and tables. */
+static int scan_start(jprog *P)
+{
+    j_decompress_ptr c = P->c;
+    jdfast *f = P->f;
+    for (int i = 0; i < c->comps_in_scan; i++) {
+        jpeg_component_info *ci = c->cur_comp_info[i];
+        jp_comp *pc = &P->comp[ci->component_index];
+        if (pc->latched)
+            continue;
+        int q = ci->quant_tbl_no;
+        if (q < 0 || q >= NUM_QUANT_TBLS || !c->quant_tbl_ptrs[q])
+            return thumb__jd_fail(f, THUMB_ECORRUPT, "jpeg: %s", "a component has no quantisation table");
+        for (int k = 0; k < 64; k++)
+            f->comp[ci->component_index].q[k] = (int16_t)c->quant_tbl_ptrs[q]->quantval[k];
+        pc->latched = true;
+    }
+    bool dc = c->Ss == 0, bad = false;
+    if (dc)
+        bad = c->Se != 0;
+    else
+        bad = c->Ss > c->Se || c->Se >= 64 || c->comps_in_scan != 1;
+    if (c->Ah != 0 && c->Al != c->Ah - 1)
+        bad = true;
+    if (c->Al > 13)
+        bad = true;
+    if (bad)
+        return thumb__jd_fail(f, THUMB_ECORRUPT, "jpeg: %s", "invalid progressive parameters");
+    int rc;
+    for (int i = 0; i < c->comps_in_scan; i++) {
+        jp_comp *pc = &P->comp[c->cur_comp_info[i]->component_index];
+        if (!dc && pc->bits[0] < 0 && (rc = thumb__jd_warn(f, "AC scan before the DC scan")) != THUMB_OK)
+            return rc;
+        for (int k = c->Ss; k <= c->Se; k++) {
+            int expected = pc->bits[k] < 0 ? 0 : pc->bits[k];
+            if (c->Ah != expected && (rc = thumb__jd_warn(f, "bogus progression")) != THUMB_OK)
+                return rc;
+            pc->bits[k] = c->Al;
+        }
+    }
+    for (int i = 0; i < c->comps_in_scan; i++) {
+        jpeg_component_info *ci = c->cur_comp_info[i];
+        if (dc && c->Ah == 0)
+            rc = huff_make(P, &P->huff[ci->dc_tbl_no & 3], ci->dc_tbl_no, true);
+        else if (!dc)
+            rc = huff_make(P, &P->huff[ci->ac_tbl_no & 3], ci->ac_tbl_no, false);
+        else
+            rc = THUMB_OK;
+        if (rc != THUMB_OK)
+            return rc;
+        f->comp[ci->component_index].dc_pred = 0;
+    }
+    /* the reader: empty, on the scan's first byte */
+    f->marker = 0;
+    f->eof = false;
+    f->qlen = 0;
+    f->p = f->q;
+    f->bits = 0;
+    f->nbits = 0;
+    f->insufficient = false;
+    f->restart_interval = c->restart_interval;
+    f->restarts_to_go = c->restart_interval;
+    f->next_restart = 0;
+    P->eobrun = 0;
+    memset(f->q, 0, JD_PAD);
+    thumb__jd_refill(f);
+    if ((uint32_t)c->input_scan_number > P->lim->max_scans)
+        return thumb__fail(f->ctx, THUMB_ELIMIT_SCANS, "jpeg: more than %u progressive scans",
+                           (unsigned)P->lim->max_scans);
+    return THUMB_OK;
+}
+
+/* The reader's state in locals, as jdfast's MCU loop keeps it */
+typedef struct jp_rd {
+    const uint8_t *p;
+    uint64_t bits;
+    unsigned nbits;
+    bool bad;
+} jp_rd;
+
+#define RD_FILL()                                                                                            \
+    do {                                                                                                     \
+        r->bits |= load_be64(r->p) >> r->nbits;                                                              \
+        r->p += (63 - r->nbits) >> 3;                                                                        \
+        r->nbits |= 56;                                                                                      \
+    } while (0)
+#define RD_DROP(n)                                                                                           \
+    do {                                                                                                     \
+        r->bits <<= (n);                                                                                     \
+        r->nbits -= (unsigned)(n);                                                                           \
+    } while (0)
+
+static inline __attribute__((always_inline)) int dc_first(jprog *P, jp_rd *r, jd_comp *jc, const jp_huff *h,
+                                                          int16_t *cf)
+{
+    RD_FILL();
+    int len, s = symbol(h, r->bits, &len, &r->bad);
+    RD_DROP(len);
+    int diff = 0;
+    if (s) {
+        uint32_t v = (uint32_t)(r->bits >> (64 - s));
+        RD_DROP(s);
+        diff = extend(v, s);
+    }
+    int pred = jc->dc_pred;
+    if ((pred >= 0 && diff > INT_MAX - pred) || (pred < 0 && diff < INT_MIN - pred))
+        return thumb__jd_fail(P->f, THUMB_ECORRUPT, "jpeg: %s", "DC coefficient out of range");
+    jc->dc_pred = pred + diff;
+    if (cf)
+        cf[0] = (int16_t)(uint16_t)((unsigned)jc->dc_pred << P->c->Al);
+    return THUMB_OK;
+}
+
+static inline __attribute__((always_inline)) void dc_refine(jprog *P, jp_rd *r, int16_t *cf)
+{
+    if (r->nbits < 1)
+        RD_FILL();
+    bool bit = r->bits >> 63;
+    RD_DROP(1);
+    if (bit && cf)
+        cf[0] = (int16_t)(cf[0] | (1 << P->c->Al));
+}
+
+#define JP_INLINE static inline __attribute__((always_inline))
+
+/* Zig-zag positions [a, b] as a mask (0 <= a <= b <= 63) */
+JP_INLINE uint64_t span(int a, int b)
+{
+    return (~0ull << a) & (~0ull >> (63 - b));
+}
+
+JP_INLINE void skip_bits(jp_rd *r, unsigned n)
+{
+    while (n > 32) {
+        if (r->nbits < 32)
+            RD_FILL();
+        RD_DROP(32);
+        n -= 32;
+    }
+    if (r->nbits < n)
+        RD_FILL();
+    RD_DROP(n);
+}
+
+/* An AC first scan's block (EOB runs are the caller's): nz its nonzero bits, cf its kept
+ * coefficients or NULL. Runs past 63 land in 63, as libjpeg's natural-order table has them. */
+JP_INLINE void ac_first(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, uint64_t *nzp, int16_t *cf,
+                            int Ss, int Se, int Al)
+{
+    uint64_t nz = *nzp;
+    for (int k = Ss; k <= Se; k++) {
+        RD_FILL();
+        /* jdfast's one-step entry: a code and its value within JD_FB bits */
+        uint32_t e = h->t.fast[r->bits >> (64 - JD_FB)];
+        int run, v;
+        if (!(e & JD_SLOW) && (run = (int)(e >> 8 & 0xFF)) != JD_EOB_RUN) {
+            RD_DROP(e & 63);
+            v = (int16_t)(e >> 16);
+            if (v == 0) { /* ZRL */
+                k += 15;
+                continue;
+            }
+        } else {
+            int len, rs = symbol(h, r->bits, &len, &r->bad);
+            RD_DROP(len);
+            run = rs >> 4;
+            int s = rs & 15;
+            if (!s) {
+                if (run == 15) {
+                    k += 15;
+                    continue;
+                }
+                P->eobrun = 1u << run;
+                if (run) {
+                    P->eobrun += (uint32_t)(r->bits >> (64 - run));
+                    RD_DROP(run);
+                }
+                P->eobrun--;
+                break;
+            }
+            v = extend((uint32_t)(r->bits >> (64 - s)), s);
+            RD_DROP(s);
+        }
+        k += run;
+        int z = k > 63 ? 63 : k;
+        int16_t c16 = (int16_t)(uint16_t)((unsigned)v << Al);
+        nz = c16 ? nz | 1ull << z : nz & ~(1ull << z);
+        if (cf && pc->slot[z] >= 0)
+            cf[pc->slot[z]] = c16;
+    }
+    *nzp = nz;
+}
+
+/* The correction bits of the nonzero coefficients in corr (a zig-zag mask), in order */
+JP_INLINE void corrections(const jp_comp *pc, int16_t *cf, uint64_t corr, int p1, int m1, jp_rd *r)
+{
+    if (!cf || !(corr & pc->keptz)) {
+        skip_bits(r, (unsigned)__builtin_popcountll(corr));
+        return;
+    }
+    for (; corr; corr &= corr - 1) {
+        if (r->nbits < 1)
+            RD_FILL();
+        bool bit = r->bits >> 63;
+        RD_DROP(1);
+        int k = __builtin_ctzll(corr);
+        if (bit && pc->slot[k] >= 0) {
+            int16_t *c = &cf[pc->slot[k]];
+            if ((*c & p1) == 0)
+                *c = (int16_t)(*c >= 0 ? *c + p1 : *c + m1);
+        }
+    }
+}
+
+/* An AC refinement scan's block, as libjpeg's decode_mcu_AC_refine: each symbol's run counts
+ * the zero coefficients to pass, and every nonzero one passed on the way takes a correction bit */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+/* bit n (0-based) of the set bits of x alone, 0 when x has fewer */
+__attribute__((target("bmi2"))) static inline uint64_t nth_bit(uint64_t x, int n)
+{
+    return _pdep_u64(1ull << n, x);
+}
+#endif
+
+JP_INLINE int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, uint64_t *nzp, int16_t *cf,
+                            int Ss, int Se, int Al, bool bmi2)
+{
+    int p1 = 1 << Al, m1 = (int)(-1u << Al);
+    uint64_t nz = *nzp;
+    int k = Ss;
+    if (P->eobrun == 0) {
+        for (; k <= Se; k++) {
+            RD_FILL();
+            int len, rs = symbol(h, r->bits, &len, &r->bad);
+            RD_DROP(len);
+            int run = rs >> 4, s = rs & 15;
+            if (s) {
+                if (s != 1) {
+                    int rc = thumb__jd_warn(P->f, "bad Huffman code");
+                    if (rc != THUMB_OK)
+                        return rc;
+                }
+                s = (r->bits >> 63) ? p1 : m1;
+                RD_DROP(1);
+            } else if (run != 15) {
+                P->eobrun = 1u << run;
+                if (run) {
+                    P->eobrun += (uint32_t)(r->bits >> (64 - run));
+                    RD_DROP(run);
+                }
+                break;
+            }
+            /* the run-th zero at or after k (0-based), or past Se when there are not that many */
+            uint64_t zeros = ~nz & span(k, Se);
+#if defined(__x86_64__) || defined(__i386__)
+            if (bmi2)
+                zeros = nth_bit(zeros, run);
+            else
+#endif
+                for (int i = 0; i < run && zeros; i++)
+                    zeros &= zeros - 1;
+            int t = zeros ? __builtin_ctzll(zeros) : Se + 1;
+            if (t > k)
+                corrections(pc, cf, nz & span(k, t - 1), p1, m1, r);
+            k = t;
+            if (s) {
+                int z = k > 63 ? 63 : k;
+                nz |= 1ull << z;
+                if (cf && pc->slot[z] >= 0)
+                    cf[pc->slot[z]] = (int16_t)s;
+            }
+        }
+    }
+    if (P->eobrun > 0) {
+        if (k <= Se)
+            corrections(pc, cf, nz & span(k, Se), p1, m1, r);
+        P->eobrun--;
+    }
+    *nzp = nz;
+    return THUMB_OK;
+}
+
+/* Skip the entropy data to the next marker that is not a restart marker */
+static void skip_scan(jdfast *f)
+{
+    for (;;) {
+        thumb__jd_skip_to_marker(f);
+        if (f->eof || f->marker < 0xD0 || f->marker > 0xD7)
+            return;
+        f->marker = 0;
+    }
+}
+
+/* Before a unit of the scan (an MCU, or a run of blocks): the restart when one is due, more
+ * data when little is left */
+static inline int unit_begin(jprog *P, jp_rd *rd)
+{
+    jdfast *f = P->f;
+    if (f->restart_interval && f->restarts_to_go == 0) {
+        f->p = rd->p;
+        f->bits = rd->bits;
+        f->nbits = rd->nbits;
+        int rc = thumb__jd_restart(f);
+        if (rc != THUMB_OK)
+            return rc;
+        rd->p = f->p;
+        rd->bits = f->bits;
+        rd->nbits = f->nbits;
+        P->eobrun = 0;
+    }
+    if (!f->marker && !f->eof && (size_t)(f->q + f->qlen - rd->p) < JD_MCU_BYTES) {
+        f->p = rd->p;
+        thumb__jd_refill(f);
+        rd->p = f->p;
+    }
+    return THUMB_OK;
+}
+
+/* After a decoded unit: data cut short (libjpeg's "premature end of data segment"), bad codes */
+static inline int unit_end(jprog *P, jp_rd *rd)
+{
+    jdfast *f = P->f;
+    int rc = THUMB_OK;
+    if ((f->marker || f->eof) && !f->insufficient && bit_pos(f, rd->p, rd->nbits) > (int64_t)f->qlen * 8) {
+        f->p = rd->p;
+        f->bits = rd->bits;
+        f->nbits = rd->nbits;
+        if ((rc = thumb__jd_ran_out(f)) != THUMB_OK)
+            return rc;
+    }
+    if (rd->bad) {
+        rd->bad = false;
+        rc = thumb__jd_warn(f, "bad Huffman code");
+    }
+    return rc;
+}
+
+/* A DC scan: MCUs of every component in it (or the blocks of its one component) */
+static int scan_dc(jprog *P, jp_rd *rd)
+{
+    j_decompress_ptr c = P->c;
+    jdfast *f = P->f;
+    int n = c->comps_in_scan;
+    jp_comp *pcs[4];
+    jd_comp *jcs[4];
+    const jp_huff *hs[4];
+    for (int i = 0; i < n; i++) {
+        jpeg_component_info *ci = c->cur_comp_info[i];
+        pcs[i] = &P->comp[ci->component_index];
+        jcs[i] = &f->comp[ci->component_index];
+        hs[i] = &P->huff[ci->dc_tbl_no & 3];
+    }
+    uint32_t mcux, mcuy;
+    if (n == 1) {
+        mcux = pcs[0]->wb;
+        mcuy = pcs[0]->hb;
+    } else {
+        mcux = (c->image_width + 8u * (uint32_t)c->max_h_samp_factor - 1) / (8u * (uint32_t)c->max_h_samp_factor);
+        mcuy = (c->image_height + 8u * (uint32_t)c->max_v_samp_factor - 1) / (8u * (uint32_t)c->max_v_samp_factor);
+    }
+    int rc;
+    int16_t *rowcf[4][2]; /* per component and block row of the MCU row: its kept blocks, or NULL */
+    for (uint32_t my = 0; my < mcuy; my++) {
+        for (int i = 0; i < n; i++) {
+            int v = n == 1 ? 1 : c->cur_comp_info[i]->v_samp_factor;
+            const jp_comp *pc = pcs[i];
+            for (int yy = 0; yy < v && yy < 2; yy++) {
+                uint32_t by = my * (uint32_t)v + (uint32_t)yy;
+                rowcf[i][yy] = by >= pc->by0 && by < pc->by1
+                                   ? pc->coef + (size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) * (size_t)pc->K
+                                   : NULL;
+            }
+        }
+        for (uint32_t mx = 0; mx < mcux; mx++) {
+            if ((rc = unit_begin(P, rd)) != THUMB_OK)
+                return rc;
+            if (f->restart_interval)
+                f->restarts_to_go--;
+            if (f->insufficient)
+                continue;
+            for (int i = 0; i < n; i++) {
+                const jp_comp *pc = pcs[i];
+                int h = n == 1 ? 1 : c->cur_comp_info[i]->h_samp_factor;
+                int v = n == 1 ? 1 : c->cur_comp_info[i]->v_samp_factor;
+                for (int yy = 0; yy < v; yy++)
+                    for (int xx = 0; xx < h; xx++) {
+                        uint32_t bx = mx * (uint32_t)h + (uint32_t)xx;
+                        int16_t *cf = rowcf[i][yy] && bx - pc->bx0 < pc->bx1 - pc->bx0
+                                          ? rowcf[i][yy] + (size_t)(bx - pc->bx0) * (size_t)pc->K
+                                          : NULL;
+                        if (c->Ah != 0)
+                            dc_refine(P, rd, cf);
+                        else if ((rc = dc_first(P, rd, jcs[i], hs[i], cf)) != THUMB_OK)
+                            return rc;
+                    }
+            }
+            if ((rc = unit_end(P, rd)) != THUMB_OK)
+                return rc;
+        }
+    }
+    return THUMB_OK;
+}
+
+/* An AC scan (one component, a block an MCU). Runs of blocks an EOB run covers (first scans) or
+ * that come after data cut short are passed at once. */
+JP_INLINE int scan_ac_body(jprog *P, jp_rd *rd, bool bmi2)
+{
+    j_decompress_ptr c = P->c;
+    jdfast *f = P->f;
+    const jpeg_component_info *ci = c->cur_comp_info[0];
+    const jp_comp *pc = &P->comp[ci->component_index];
+    const jp_huff *h = &P->huff[ci->ac_tbl_no & 3];
+    int Ss = c->Ss, Se = c->Se, Al = c->Al;
+    bool refine = c->Ah != 0;
+    uint32_t nbx = pc->bx1 - pc->bx0;
+    int rc;
+    for (uint32_t by = 0; by < pc->hb; by++) {
+        uint64_t *nzrow = pc->nz + (size_t)by * pc->wb;
+        /* block bx's kept coefficients at cfrow + (bx - bx0) * K when bx - bx0 < nbx */
+        int16_t *cfrow = by >= pc->by0 && by < pc->by1 ? pc->coef + (size_t)(by - pc->by0) * nbx * (size_t)pc->K : NULL;
+        for (uint32_t bx = 0; bx < pc->wb;) {
+            if ((rc = unit_begin(P, rd)) != THUMB_OK)
+                return rc;
+            uint32_t n = 1;
+            if (f->insufficient || (!refine && P->eobrun)) {
+                n = pc->wb - bx;
+                if (f->restart_interval && n > f->restarts_to_go)
+                    n = f->restarts_to_go;
+                if (!f->insufficient) {
+                    if (n > P->eobrun)
+                        n = P->eobrun;
+                    P->eobrun -= n;
+                }
+            } else {
+                int16_t *cf = cfrow && bx - pc->bx0 < nbx ? cfrow + (size_t)(bx - pc->bx0) * (size_t)pc->K : NULL;
+                if (refine) {
+                    if ((rc = ac_refine(P, rd, pc, h, nzrow + bx, cf, Ss, Se, Al, bmi2)) != THUMB_OK)
+                        return rc;
+                } else {
+                    ac_first(P, rd, pc, h, nzrow + bx, cf, Ss, Se, Al);
+                }
+                if ((rc = unit_end(P, rd)) != THUMB_OK)
+                    return rc;
+            }
+            if (f->restart_interval)
+                f->restarts_to_go -= n;
+            bx += n;
+        }
+    }
+    return THUMB_OK;
+}
+
+static int scan_ac(jprog *P, jp_rd *rd)
+{
+    return scan_ac_body(P, rd, false);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The same with POPCNT (and BMI2's shifts), taken with the AVX2 kernels as jdfast's BMI2 build */
+__attribute__((target("popcnt,bmi2"))) static int scan_ac_x86(jprog *P, jp_rd *rd)
+{
+    return scan_ac_body(P, rd, true);
+}
+#endif
+
+/* Decode the scan c describes (scan_start done), up to the marker after it */
+static int scan_decode(jprog *P)
+{
+    jdfast *f = P->f;
+    jp_rd rd = {f->p, f->bits, f->nbits, false};
+    int rc = P->c->Ss == 0 ? scan_dc(P, &rd) : P->scan_ac(P, &rd);
+    if (rc != THUMB_OK)
+        return rc;
+    f->p = rd.p;
+    f->bits = rd.bits;
+    f->nbits = rd.nbits;
+    /* whole bytes left before the next marker are extraneous data, as libjpeg's next_marker says */
+    if (!f->marker && !f->eof && (size_t)(f->q + f->qlen - f->p) < JD_MCU_BYTES)
+        thumb__jd_refill(f);
+    int64_t pos = bit_pos(f, f->p, f->nbits);
+    int64_t used = pos > 0 ? (pos + 7) / 8 : 0;
+    bool extra = !f->marker || used < (int64_t)f->qlen;
+    thumb__jd_skip_to_marker(f);
+    if (f->eof)
+        return thumb__jd_fail(f, THUMB_ETRUNCATED, "jpeg: %s", "the input ends inside the image data");
+    if (extra && (rc = thumb__jd_warn(f, "extraneous bytes before a marker")) != THUMB_OK)
+        return rc;
+    return THUMB_OK;
+}
+
+/* Does the scan carry a coefficient this decode keeps? (AC scans of a DC-only component do not.) */
+static bool scan_wanted(const jprog *P)
+{
+    j_decompress_ptr c = P->c;
+    if (c->Ss == 0)
+        return true;
+    return P->comp[c->cur_comp_info[0]->component_index].K > 1;
+}
+
+/* Every scan to EOI */
+static int decode_all(jprog *P)
+{
+    j_decompress_ptr c = P->c;
+    jdfast *f = P->f;
+    for (;;) {
+        int rc = scan_start(P);
+        if (rc != THUMB_OK)
+            return rc;
+        if (scan_wanted(P)) {
+            if ((rc = scan_decode(P)) != THUMB_OK)
+                return rc;
+        } else {
+            skip_scan(f);
+            if (f->eof)
+                return thumb__jd_fail(f, THUMB_ETRUNCATED, "jpeg: %s", "the input ends inside the image data");
+        }
+        /* libjpeg's marker reader takes it from the marker that ended the data */
+        c->unread_marker = f->marker;
+        f->marker = 0;
+        *P->lim->quiet_eof = false;
+        int got = (*c->marker->read_markers)(c);
+        *P->lim->quiet_eof = true;
+        if (got == JPEG_REACHED_EOI)
+            break;
+        if (got != JPEG_REACHED_SOS)
+            return thumb__jd_fail(f, THUMB_ETRUNCATED, "jpeg: %s", "the input ends between scans");
+    }
+    for (int i = 0; i < P->ncomp; i++)
+        for (int k = 0; k < 64; k++)
+            if (P->comp[i].bits[k] != 0)
+                return thumb__jd_fail(f, THUMB_ETRUNCATED, "jpeg: %s",
+                                      "progressive scans end before every coefficient is complete");
+    return THUMB_OK;
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* jdfast's decode_row: MCU row f->mcu_row's kept coefficients into jdfast's blocks, then its
+ * IDCTs and planes */
+static int prog_row(jdfast *f, bool out)
+{
+    jprog *P = f->prog;
+    if (out && P->mx1 > P->mx0) {
+        for (uint32_t mx0 = P->mx0; mx0 < P->mx1; mx0 += JD_BATCH) {
+            uint32_t n = P->mx1 - mx0 < JD_BATCH ? P->mx1 - mx0 : JD_BATCH;
+            for (int b = 0; b < f->blocks; b++) {
+                int ci = f->blk_comp[b];
+                const jp_comp *pc = &P->comp[ci];
+                uint32_t h = (uint32_t)f->comp[ci].h;
+                uint32_t by = f->mcu_row * (uint32_t)f->comp[ci].v + (uint32_t)f->blk_y[b];
+                bool row_in = by >= pc->by0 && by < pc->by1;
+                for (uint32_t m = 0; m < n; m++) {
+                    uint32_t bx = (mx0 + m) * h + (uint32_t)f->blk_x[b];
+                    bool ac = false;
+                    if (row_in && bx >= pc->bx0 && bx < pc->bx1) {
+                        const int16_t *cf =
+                            pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) + (bx - pc->bx0)) * (size_t)pc->K;
+                        int16_t *blk = f->blk[m * JD_MAX_BLOCKS + (uint32_t)b];
+                        blk[0] = cf[0];
+                        /* the kept coefficients that are nonzero */
+                        uint64_t nz = pc->nz ? pc->nz[(size_t)by * pc->wb + bx] & pc->keptz & ~1ull : 0;
+                        ac = nz != 0;
+                        for (; nz; nz &= nz - 1) {
+                            int k = __builtin_ctzll(nz);
+                            blk[thumb__jd_zz_nat[k]] = cf[pc->slot[k]];
+                        }
+                    }
+                    f->ac[m * JD_MAX_BLOCKS + (uint32_t)b] = ac;
+                }
+            }
+            thumb__jd_output_mcus(f, mx0, n, true);
+        }
+    }
+    f->mcu_row++;
+    return THUMB_OK;
+}
+
+/* ---------------------------------------------------------------- set up */
+
+static void comp_setup(jprog *P, int i, bool half)
+{
+    jdfast *f = P->f;
+    j_decompress_ptr c = P->c;
+    jp_comp *pc = &P->comp[i];
+    const jd_comp *jc = &f->comp[i];
+    const jpeg_component_info *ci = &c->comp_info[i];
+    int s = jc->s;
+    pc->K = 0;
+    for (int k = 0; k < 64; k++) {
+        int nat = thumb__jd_zz_nat[k];
+        pc->slot[k] = -1;
+        if (idct_reads(s, nat)) {
+            pc->slot[k] = (int8_t)pc->K;
+            pc->nat[pc->K++] = (uint8_t)nat;
+            pc->keptz |= 1ull << k;
+        }
+        pc->bits[k] = -1;
+    }
+    pc->wb = ci->width_in_blocks;
+    pc->hb = ci->height_in_blocks;
+    uint32_t wy0 = f->y0, wy1 = f->y1;
+    if (half && i > 0) {
+        wy0 = f->cy0;
+        wy1 = f->cy1;
+    }
+    pc->bx0 = jc->bx_lo;
+    pc->bx1 = jc->bx_hi + 1;
+    pc->by0 = wy0 / (uint32_t)s;
+    pc->by1 = (wy1 - 1) / (uint32_t)s + 1;
+    if (pc->bx1 > pc->wb)
+        pc->bx1 = pc->wb;
+    if (pc->by1 > pc->hb)
+        pc->by1 = pc->hb;
+    if (pc->bx0 > pc->bx1)
+        pc->bx0 = pc->bx1;
+    if (pc->by0 > pc->by1)
+        pc->by0 = pc->by1;
+    uint64_t nb = (uint64_t)(pc->bx1 - pc->bx0) * (pc->by1 - pc->by0);
+    pc->cbytes = nb * (uint64_t)pc->K * 2;
+    pc->zbytes = pc->K > 1 ? (uint64_t)pc->wb * pc->hb * 8 : 0;
+    P->bytes += pc->cbytes + pc->zbytes;
+}
+
+/* The store, once every component's size is known to be within the limit */
+static int store_alloc(jprog *P)
+{
+    jdfast *f = P->f;
+    if (P->bytes > P->lim->max_bytes)
+        return thumb__jd_fail(f, THUMB_ELIMIT_MEMORY, "jpeg: %s", "progressive coefficients over the frame limit");
+    for (int i = 0; i < P->ncomp; i++) {
+        jp_comp *pc = &P->comp[i];
+        if ((pc->cbytes && !(pc->coef = calloc(1, (size_t)pc->cbytes))) ||
+            (pc->zbytes && !(pc->nz = calloc(1, (size_t)pc->zbytes))))
+            return thumb__jd_fail(f, THUMB_ENOMEM, "jpeg: %s", "out of memory for progressive coefficients");
+    }
+    return THUMB_OK;
+}
+
+int thumb__jprog_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_t x0, uint32_t x1, uint32_t y0,
+                       uint32_t y1, bool ycc, bool half, unsigned features, jdfast_warn_fn warn, void *user,
+                       const jprog_limits *lim)
+{
+    *out = NULL;
+    if (!thumb__jprog_usable(c))
+        return thumb__fail(ctx, THUMB_EINVAL, "jpeg: progressive decoder cannot take this file");
+    jdfast *f;
+    int rc = thumb__jdfast_start_prog(&f, ctx, c, x0, x1, y0, y1, ycc, half, features, warn, user);
+    if (rc != THUMB_OK)
+        return rc;
+    jprog *P = calloc(1, sizeof *P);
+    if (!P) {
+        thumb__jdfast_free(f);
+        return thumb__fail(ctx, THUMB_ENOMEM, "jpeg: out of memory");
+    }
+    P->f = f;
+    P->c = c;
+    P->lim = lim;
+    P->ncomp = c->num_components;
+    f->prog = P;
+    f->prog_free = prog_free;
+    f->decode_row = prog_row;
+    P->scan_ac = scan_ac;
+#if defined(__x86_64__) || defined(__i386__)
+    if (features & THUMB_CPU_AVX2)
+        P->scan_ac = scan_ac_x86;
+#endif
+    *out = f; /* the caller's from here on, also after a longjmp */
+    for (int i = 0; i < P->ncomp; i++)
+        comp_setup(P, i, half);
+    if ((rc = store_alloc(P)) != THUMB_OK)
+        return rc;
+    P->mx0 = f->mcux;
+    for (int i = 0; i < P->ncomp; i++) {
+        const jp_comp *pc = &P->comp[i];
+        uint32_t h = (uint32_t)f->comp[i].h;
+        if (pc->bx1 > pc->bx0) {
+            P->mx0 = pc->bx0 / h < P->mx0 ? pc->bx0 / h : P->mx0;
+            P->mx1 = (pc->bx1 - 1) / h + 1 > P->mx1 ? (pc->bx1 - 1) / h + 1 : P->mx1;
+        }
+    }
+    *lim->quiet_eof = true;
+    return decode_all(P);
+}
+
+bool thumb__jprog_kept(const jdfast *f, int comp, uint32_t bx, uint32_t by, bool *kept)
+{
+    const jprog *P = f->prog;
+    if (!P || comp < 0 || comp >= P->ncomp)
+        return false;
+    const jp_comp *pc = &P->comp[comp];
+    for (int k = 0; k < 64; k++)
+        kept[thumb__jd_zz_nat[k]] = pc->slot[k] >= 0;
+    return bx >= pc->bx0 && bx < pc->bx1 && by >= pc->by0 && by < pc->by1;
+}
+
+uint64_t thumb__jprog_bytes(const jdfast *f)
+{
+    return f && f->prog ? ((const jprog *)f->prog)->bytes : 0;
+}
