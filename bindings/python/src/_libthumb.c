@@ -93,77 +93,105 @@ static void raise_thumb(int rc, thumb_ctx *ctx, PyObject *path) {
 
 /* ---------------------------------------------------------------- options */
 
+/* How an option's Python value is checked and stored in its thumb_options field. */
 enum kind {
-    K_DIM,        /* width, height: positive int or None (derive) */
-    K_FIT,
-    K_POSITION,
-    K_KERNEL,
-    K_FORMAT,     /* 'jpeg' | 'jpg' | 'png' | None */
-    K_QUALITY,
-    K_BOOL,       /* int field set to 0/1 from the object's truth */
-    K_CHROMA,
-    K_PNG_LEVEL,
-    K_BACKGROUND,
-    K_KEEP_COLOUR,
-    K_LIMIT32,
-    K_LIMIT64
+    K_DIM,         /* uint32_t in min..max, or None (0: derive that side) */
+    K_INT,         /* int in min..max */
+    K_U32,         /* uint32_t in min..max */
+    K_U64,         /* uint64_t in min..max */
+    K_BOOL,        /* int set to 0/1 from the object's truth */
+    K_KEEP_COLOUR, /* int set from the object's truth: THUMB_COLOUR_KEEP or THUMB_COLOUR_SRGB */
+    K_NAME,        /* int: a str looked up in the option's choices */
+    K_FORMAT,      /* K_NAME, or None (THUMB_FORMAT_UNKNOWN: JPEG, or from thumbnail_file's dst) */
+    K_BACKGROUND   /* uint8_t[4]: (r, g, b[, a]) or '#rrggbb[aa]' */
 };
 
 enum { F_THUMB = 1, F_INFO = 2 }; /* which calls take the option */
 
+/* The str values of a K_NAME or K_FORMAT option: from_name maps a name or an alias to the value;
+ * names are the ones error messages list, and for K_NAME names[v] is value v's (defaults()). */
 typedef struct {
-    const char *name;
+    int (*from_name)(const char *s);
+    const char *const *names;
+    int n;
+} choices;
+
+typedef struct {
+    const char *name; /* the Python keyword */
     int kind;
-    size_t off;
+    size_t off;       /* of the thumb_options field */
     int calls;
-    unsigned long long min; /* limits: the smallest value accepted */
+    unsigned long long min, max; /* the integer kinds: the range accepted */
+    const choices *ch;           /* K_NAME, K_FORMAT */
 } optdesc;
 
-#define OFF(f) offsetof(thumb_options, f)
-static const optdesc OPTS[] = {
-    {"width", K_DIM, OFF(width), F_THUMB, 0},
-    {"height", K_DIM, OFF(height), F_THUMB, 0},
-    {"fit", K_FIT, OFF(fit), F_THUMB, 0},
-    {"position", K_POSITION, OFF(position), F_THUMB, 0},
-    {"kernel", K_KERNEL, OFF(kernel), F_THUMB, 0},
-    {"format", K_FORMAT, OFF(format), F_THUMB, 0},
-    {"quality", K_QUALITY, OFF(quality), F_THUMB, 0},
-    {"progressive", K_BOOL, OFF(progressive), F_THUMB, 0},
-    {"background", K_BACKGROUND, OFF(background), F_THUMB, 0},
-    {"auto_orient", K_BOOL, OFF(auto_orient), F_THUMB | F_INFO, 0},
-    {"without_enlargement", K_BOOL, OFF(without_enlargement), F_THUMB, 0},
-    {"max_pixels", K_LIMIT64, OFF(max_input_pixels), F_THUMB | F_INFO, 1},
-    {"chroma_subsampling", K_CHROMA, OFF(chroma), F_THUMB, 0},
-    {"optimize_coding", K_BOOL, OFF(optimize_coding), F_THUMB, 0},
-    {"png_compression", K_PNG_LEVEL, OFF(png_compression), F_THUMB, 0},
-    {"keep_colour", K_KEEP_COLOUR, OFF(colour), F_THUMB, 0},
-    {"embed_srgb_profile", K_BOOL, OFF(embed_srgb_profile), F_THUMB, 0},
-    {"fast_shrink", K_BOOL, OFF(fast_shrink_on_load), F_THUMB, 0},
-    {"max_input_bytes", K_LIMIT64, OFF(max_input_bytes), F_THUMB, 0},
-    {"max_jpeg_scans", K_LIMIT32, OFF(max_jpeg_scans), F_THUMB, 1},
-    {"max_png_chunk_size", K_LIMIT32, OFF(max_png_chunk_size), F_THUMB | F_INFO, 1},
-    {"max_png_chunk_cache", K_LIMIT32, OFF(max_png_chunk_cache), F_THUMB | F_INFO, 0},
-    {"max_png_chunks", K_LIMIT32, OFF(max_png_chunks), F_THUMB | F_INFO, 1},
-    {"max_output_width", K_LIMIT32, OFF(max_output_width), F_THUMB, 1},
-    {"max_output_height", K_LIMIT32, OFF(max_output_height), F_THUMB, 1},
-    {"max_output_pixels", K_LIMIT64, OFF(max_output_pixels), F_THUMB, 1},
-    {"max_frame_bytes", K_LIMIT64, OFF(max_frame_bytes), F_THUMB, 1},
-    {"max_icc_bytes", K_LIMIT32, OFF(max_icc_bytes), F_THUMB | F_INFO, 0},
-};
-#undef OFF
-#define NOPTS ((int)(sizeof OPTS / sizeof *OPTS))
+/* Output formats, in any case; 'jpg' is JPEG. */
+static int format_from_name(const char *s) {
+    if (strcasecmp(s, "jpeg") == 0 || strcasecmp(s, "jpg") == 0) return THUMB_FORMAT_JPEG;
+    if (strcasecmp(s, "png") == 0) return THUMB_FORMAT_PNG;
+    return -1;
+}
+
+static int chroma_from_name(const char *s) {
+    if (strcmp(s, "4:2:0") == 0 || strcmp(s, "420") == 0) return THUMB_CHROMA_420;
+    if (strcmp(s, "4:4:4") == 0 || strcmp(s, "444") == 0) return THUMB_CHROMA_444;
+    return -1;
+}
 
 static const char *const FIT_NAMES[] = {"cover", "contain", "fill", "inside", "outside"};
 static const char *const POSITION_NAMES[] = {"centre", "north", "northeast", "east", "southeast",
                                              "south", "southwest", "west", "northwest"};
 static const char *const KERNEL_NAMES[] = {"lanczos3", "nearest", "linear", "cubic"};
+static const char *const FORMAT_NAMES[] = {"jpeg", "png"};
+static const char *const CHROMA_NAMES[] = {"4:2:0", "4:4:4"};
+#define CHOICES(from_name, names) {from_name, names, (int)(sizeof names / sizeof *names)}
+static const choices FIT = CHOICES(thumb_fit_from_name, FIT_NAMES);
+static const choices POSITION = CHOICES(thumb_position_from_name, POSITION_NAMES);
+static const choices KERNEL = CHOICES(thumb_kernel_from_name, KERNEL_NAMES);
+static const choices FORMAT = CHOICES(format_from_name, FORMAT_NAMES);
+static const choices CHROMA = CHOICES(chroma_from_name, CHROMA_NAMES);
+#undef CHOICES
+
+#define OFF(f) offsetof(thumb_options, f)
+static const optdesc OPTS[] = {
+    {"width", K_DIM, OFF(width), F_THUMB, 1, UINT32_MAX, NULL},
+    {"height", K_DIM, OFF(height), F_THUMB, 1, UINT32_MAX, NULL},
+    {"fit", K_NAME, OFF(fit), F_THUMB, 0, 0, &FIT},
+    {"position", K_NAME, OFF(position), F_THUMB, 0, 0, &POSITION},
+    {"kernel", K_NAME, OFF(kernel), F_THUMB, 0, 0, &KERNEL},
+    {"format", K_FORMAT, OFF(format), F_THUMB, 0, 0, &FORMAT},
+    {"quality", K_INT, OFF(quality), F_THUMB, 1, 100, NULL},
+    {"progressive", K_BOOL, OFF(progressive), F_THUMB, 0, 0, NULL},
+    {"background", K_BACKGROUND, OFF(background), F_THUMB, 0, 0, NULL},
+    {"auto_orient", K_BOOL, OFF(auto_orient), F_THUMB | F_INFO, 0, 0, NULL},
+    {"without_enlargement", K_BOOL, OFF(without_enlargement), F_THUMB, 0, 0, NULL},
+    {"max_pixels", K_U64, OFF(max_input_pixels), F_THUMB | F_INFO, 1, UINT64_MAX, NULL},
+    {"chroma_subsampling", K_NAME, OFF(chroma), F_THUMB, 0, 0, &CHROMA},
+    {"optimize_coding", K_BOOL, OFF(optimize_coding), F_THUMB, 0, 0, NULL},
+    {"png_compression", K_INT, OFF(png_compression), F_THUMB, 0, 9, NULL},
+    {"keep_colour", K_KEEP_COLOUR, OFF(colour), F_THUMB, 0, 0, NULL},
+    {"embed_srgb_profile", K_BOOL, OFF(embed_srgb_profile), F_THUMB, 0, 0, NULL},
+    {"fast_shrink", K_BOOL, OFF(fast_shrink_on_load), F_THUMB, 0, 0, NULL},
+    {"max_input_bytes", K_U64, OFF(max_input_bytes), F_THUMB, 0, UINT64_MAX, NULL},
+    {"max_jpeg_scans", K_U32, OFF(max_jpeg_scans), F_THUMB, 1, UINT32_MAX, NULL},
+    {"max_png_chunk_size", K_U32, OFF(max_png_chunk_size), F_THUMB | F_INFO, 1, UINT32_MAX, NULL},
+    {"max_png_chunk_cache", K_U32, OFF(max_png_chunk_cache), F_THUMB | F_INFO, 0, UINT32_MAX, NULL},
+    {"max_png_chunks", K_U32, OFF(max_png_chunks), F_THUMB | F_INFO, 1, UINT32_MAX, NULL},
+    {"max_output_width", K_U32, OFF(max_output_width), F_THUMB, 1, UINT32_MAX, NULL},
+    {"max_output_height", K_U32, OFF(max_output_height), F_THUMB, 1, UINT32_MAX, NULL},
+    {"max_output_pixels", K_U64, OFF(max_output_pixels), F_THUMB, 1, UINT64_MAX, NULL},
+    {"max_frame_bytes", K_U64, OFF(max_frame_bytes), F_THUMB, 1, UINT64_MAX, NULL},
+    {"max_icc_bytes", K_U32, OFF(max_icc_bytes), F_THUMB | F_INFO, 0, UINT32_MAX, NULL},
+};
+#undef OFF
+#define NOPTS ((int)(sizeof OPTS / sizeof *OPTS))
 
 /* An int in lo..hi from an integer-like object (int, numpy integer; not bool, not float);
- * -1 with TypeError or ValueError set otherwise. */
-static int get_integer(PyObject *o, const char *name, unsigned long long lo, unsigned long long hi,
-                       unsigned long long *out) {
+ * -1 with TypeError ("name must be <what>, not float") or ValueError set otherwise. */
+static int get_integer(PyObject *o, const char *name, const char *what, unsigned long long lo,
+                       unsigned long long hi, unsigned long long *out) {
     if (PyBool_Check(o) || !PyIndex_Check(o)) {
-        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", name, Py_TYPE(o)->tp_name);
+        PyErr_Format(PyExc_TypeError, "%s must be %s, not %.100s", name, what, Py_TYPE(o)->tp_name);
         return -1;
     }
     PyObject *v = PyNumber_Index(o);
@@ -181,13 +209,6 @@ static int get_integer(PyObject *o, const char *name, unsigned long long lo, uns
     return 0;
 }
 
-/* Index of s in names (n of them), -1 when not there. */
-static int name_index(const char *s, const char *const *names, int n) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(s, names[i]) == 0) return i;
-    return -1;
-}
-
 /* The UTF-8 of a str option; NULL with TypeError when it is not a str. */
 static const char *get_str(PyObject *o, const char *name) {
     if (!PyUnicode_Check(o)) {
@@ -198,11 +219,11 @@ static const char *get_str(PyObject *o, const char *name) {
 }
 
 /* ValueError "fit must be one of 'cover', 'contain', ..., not 'bogus'". */
-static int bad_choice(const char *name, PyObject *o, const char *const *names, int n) {
+static int bad_choice(const char *name, PyObject *o, const choices *ch) {
     char list[256] = "";
     size_t at = 0;
-    for (int i = 0; i < n && at < sizeof list; i++)
-        at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", names[i]);
+    for (int i = 0; i < ch->n && at < sizeof list; i++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", ch->names[i]);
     PyErr_Format(PyExc_ValueError, "%s must be one of %s, not %R", name, list, o);
     return -1;
 }
@@ -245,7 +266,7 @@ static int set_background(PyObject *o, uint8_t bg[4]) {
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned long long x;
-        if (get_integer(PySequence_Fast_GET_ITEM(o, i), "each background value", 0, 255, &x) < 0) return -1;
+        if (get_integer(PySequence_Fast_GET_ITEM(o, i), "each background value", "an int", 0, 255, &x) < 0) return -1;
         v[i] = (uint8_t)x;
     }
     memcpy(bg, v, 4);
@@ -259,92 +280,93 @@ static int set_option(const optdesc *d, PyObject *o, thumb_options *opt) {
     int i;
     switch (d->kind) {
     case K_DIM:
-        if (o == Py_None) {
-            *(uint32_t *)field = 0;
-            return 0;
-        }
-        if (get_integer(o, d->name, 1, UINT32_MAX, &x) < 0) {
-            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                PyErr_Format(PyExc_TypeError, "%s must be an int or None, not %.100s", d->name, Py_TYPE(o)->tp_name);
-            }
+    case K_INT:
+    case K_U32:
+    case K_U64:
+        if (d->kind == K_DIM && o == Py_None) x = 0; /* derive that side */
+        else if (get_integer(o, d->name, d->kind == K_DIM ? "an int or None" : "an int", d->min, d->max, &x) < 0)
             return -1;
-        }
-        *(uint32_t *)field = (uint32_t)x;
-        return 0;
-    case K_FIT:
-        if (!(s = get_str(o, d->name))) return -1;
-        if ((i = thumb_fit_from_name(s)) < 0) return bad_choice(d->name, o, FIT_NAMES, 5);
-        *(int *)field = i;
-        return 0;
-    case K_POSITION:
-        if (!(s = get_str(o, d->name))) return -1;
-        if ((i = thumb_position_from_name(s)) < 0) return bad_choice(d->name, o, POSITION_NAMES, 9);
-        *(int *)field = i;
-        return 0;
-    case K_KERNEL:
-        if (!(s = get_str(o, d->name))) return -1;
-        if ((i = thumb_kernel_from_name(s)) < 0) return bad_choice(d->name, o, KERNEL_NAMES, 4);
-        *(int *)field = i;
-        return 0;
-    case K_FORMAT:
-        if (o == Py_None) {
-            *(int *)field = THUMB_FORMAT_UNKNOWN;
-            return 0;
-        }
-        if (!(s = get_str(o, d->name))) return -1;
-        if (strcasecmp(s, "jpeg") == 0 || strcasecmp(s, "jpg") == 0) *(int *)field = THUMB_FORMAT_JPEG;
-        else if (strcasecmp(s, "png") == 0) *(int *)field = THUMB_FORMAT_PNG;
-        else {
-            static const char *const formats[] = {"jpeg", "png"};
-            return bad_choice(d->name, o, formats, 2);
-        }
-        return 0;
-    case K_QUALITY:
-        if (get_integer(o, d->name, 1, 100, &x) < 0) return -1;
-        *(int *)field = (int)x;
-        return 0;
-    case K_PNG_LEVEL:
-        if (get_integer(o, d->name, 0, 9, &x) < 0) return -1;
-        *(int *)field = (int)x;
+        if (d->kind == K_INT) *(int *)field = (int)x;
+        else if (d->kind == K_U64) *(uint64_t *)field = (uint64_t)x;
+        else *(uint32_t *)field = (uint32_t)x;
         return 0;
     case K_BOOL:
     case K_KEEP_COLOUR:
         if ((i = PyObject_IsTrue(o)) < 0) return -1;
         *(int *)field = d->kind == K_BOOL ? i : (i ? THUMB_COLOUR_KEEP : THUMB_COLOUR_SRGB);
         return 0;
-    case K_CHROMA:
-        if (!(s = get_str(o, d->name))) return -1;
-        if (strcmp(s, "4:2:0") == 0 || strcmp(s, "420") == 0) *(int *)field = THUMB_CHROMA_420;
-        else if (strcmp(s, "4:4:4") == 0 || strcmp(s, "444") == 0) *(int *)field = THUMB_CHROMA_444;
-        else {
-            static const char *const chroma[] = {"4:2:0", "4:4:4"};
-            return bad_choice(d->name, o, chroma, 2);
+    case K_FORMAT:
+    case K_NAME:
+        if (d->kind == K_FORMAT && o == Py_None) {
+            *(int *)field = THUMB_FORMAT_UNKNOWN;
+            return 0;
         }
+        if (!(s = get_str(o, d->name))) return -1;
+        if ((i = d->ch->from_name(s)) < 0) return bad_choice(d->name, o, d->ch);
+        *(int *)field = i;
         return 0;
     case K_BACKGROUND:
         return set_background(o, (uint8_t *)field);
-    case K_LIMIT32:
-        if (get_integer(o, d->name, d->min, UINT32_MAX, &x) < 0) return -1;
-        *(uint32_t *)field = (uint32_t)x;
-        return 0;
-    case K_LIMIT64:
-        if (get_integer(o, d->name, d->min, UINT64_MAX, &x) < 0) return -1;
-        *(uint64_t *)field = (uint64_t)x;
-        return 0;
     }
     PyErr_SetString(PyExc_SystemError, "libthumb: unknown option kind");
     return -1;
 }
 
+/* An option's value in opt as Python has it (for defaults()); a new reference, NULL on error. */
+static PyObject *get_option(const optdesc *d, const thumb_options *opt) {
+    const char *field = (const char *)opt + d->off;
+    const uint8_t *bg = (const uint8_t *)field;
+    int v;
+    switch (d->kind) {
+    case K_DIM:
+        if (*(const uint32_t *)field == 0) Py_RETURN_NONE; /* derive that side */
+        /* fall through */
+    case K_U32:
+        return PyLong_FromUnsignedLong(*(const uint32_t *)field);
+    case K_U64:
+        return PyLong_FromUnsignedLongLong(*(const uint64_t *)field);
+    case K_INT:
+        return PyLong_FromLong(*(const int *)field);
+    case K_BOOL:
+        return PyBool_FromLong(*(const int *)field);
+    case K_KEEP_COLOUR:
+        return PyBool_FromLong(*(const int *)field == THUMB_COLOUR_KEEP);
+    case K_FORMAT: /* UNKNOWN: thumbnail() makes JPEG (thumbnail_file follows dst's extension) */
+        v = *(const int *)field;
+        return PyUnicode_FromString(thumb_format_name(v == THUMB_FORMAT_UNKNOWN ? THUMB_FORMAT_JPEG : v));
+    case K_NAME:
+        return PyUnicode_FromString(d->ch->names[*(const int *)field]);
+    case K_BACKGROUND:
+        return Py_BuildValue("(iiii)", bg[0], bg[1], bg[2], bg[3]);
+    }
+    PyErr_SetString(PyExc_SystemError, "libthumb: unknown option kind");
+    return NULL;
+}
+
+/* A function's signature: its name (for messages), the options it takes (F_THUMB or F_INFO), and
+ * its leading parameters, which must be given, positionally or by name. The first of those is the
+ * image: data (a bytes-like object) or, when file is set, a path. */
+typedef struct {
+    const char *name;
+    int calls;
+    int file;
+    int nlead;
+    const char *lead[2];
+} callsig;
+
+static const callsig THUMBNAIL = {"thumbnail", F_THUMB, 0, 1, {"data"}};
+static const callsig THUMBNAIL_FILE = {"thumbnail_file", F_THUMB, 1, 2, {"src", "dst"}};
+static const callsig INFO = {"info", F_INFO, 0, 1, {"data"}};
+static const callsig INFO_FILE = {"info_file", F_INFO, 1, 1, {"path"}};
+
 /*
- * The arguments of a call: nlead leading parameters (data, or src and dst) that must be given,
- * positionally or by name, then options. The options taken positionally after the leading ones are
- * width and height (calls of F_THUMB); width is required for those calls, everything else is
- * keyword-only. lead[] receives borrowed references.
+ * The arguments of a call: the leading parameters, then options. The options taken positionally
+ * after the leading ones are width and height (calls of F_THUMB); width is required for those
+ * calls, everything else is keyword-only. lead[] receives borrowed references.
  */
-static int parse_call(const char *fname, int calls, PyObject *args, PyObject *kw, const char *const *lead_names,
-                      int nlead, PyObject **lead, thumb_options *opt) {
+static int parse_call(const callsig *sig, PyObject *args, PyObject *kw, PyObject **lead, thumb_options *opt) {
+    const char *fname = sig->name;
+    int calls = sig->calls, nlead = sig->nlead;
     PyObject *vals[NOPTS];
     memset(vals, 0, sizeof vals);
     for (int i = 0; i < nlead; i++) lead[i] = NULL;
@@ -370,7 +392,7 @@ static int parse_call(const char *fname, int calls, PyObject *args, PyObject *kw
             }
             PyObject **slot = NULL;
             for (int i = 0; i < nlead && !slot; i++)
-                if (strcmp(k, lead_names[i]) == 0) slot = &lead[i];
+                if (strcmp(k, sig->lead[i]) == 0) slot = &lead[i];
             for (int i = 0; i < NOPTS && !slot; i++)
                 if ((OPTS[i].calls & calls) && strcmp(k, OPTS[i].name) == 0) slot = &vals[i];
             if (!slot) {
@@ -386,7 +408,7 @@ static int parse_call(const char *fname, int calls, PyObject *args, PyObject *kw
     }
     for (int i = 0; i < nlead; i++)
         if (!lead[i]) {
-            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, lead_names[i]);
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, sig->lead[i]);
             return -1;
         }
     if (calls == F_THUMB && !vals[0]) {
@@ -448,30 +470,51 @@ static PyObject *get_path(PyObject *o, const char *name) {
     return b;
 }
 
+/* ---------------------------------------------------------------- calls */
+
+/* One call from its arguments to its return: the leading arguments (borrowed), the options, this
+ * thread's context, and the image argument converted with the GIL held. */
+typedef struct {
+    const callsig *sig;
+    PyObject *lead[2];
+    thumb_options opt;
+    thumb_ctx *ctx;
+    Py_buffer view; /* data, when !sig->file */
+    PyObject *path; /* the file-system encoded path, when sig->file */
+} call;
+
+/* Everything before the GIL is released: the arguments, the context, the image argument.
+ * -1 with an exception set; 0, and then end_call() releases the image. */
+static int begin_call(call *c, const callsig *sig, PyObject *args, PyObject *kw) {
+    c->sig = sig;
+    if (parse_call(sig, args, kw, c->lead, &c->opt) < 0 || !(c->ctx = thread_ctx())) return -1;
+    if (sig->file) return (c->path = get_path(c->lead[0], sig->lead[0])) ? 0 : -1;
+    return get_data(c->lead[0], &c->view);
+}
+
+static void end_call(call *c) {
+    if (c->sig->file) Py_DECREF(c->path);
+    else PyBuffer_Release(&c->view);
+}
+
 /* ---------------------------------------------------------------- functions */
 
 static PyObject *py_thumbnail(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
-    static const char *const lead_names[] = {"data"};
-    PyObject *lead[1];
-    thumb_options opt;
-    if (parse_call("thumbnail", F_THUMB, args, kw, lead_names, 1, lead, &opt) < 0) return NULL;
-    if (opt.format == THUMB_FORMAT_UNKNOWN) opt.format = THUMB_FORMAT_JPEG;
-    thumb_ctx *ctx = thread_ctx();
-    if (!ctx) return NULL;
-    Py_buffer view;
-    if (get_data(lead[0], &view) < 0) return NULL;
+    call c;
+    if (begin_call(&c, &THUMBNAIL, args, kw) < 0) return NULL;
+    if (c.opt.format == THUMB_FORMAT_UNKNOWN) c.opt.format = THUMB_FORMAT_JPEG;
 
     void *out = NULL;
     size_t out_len = 0;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = thumb_thumbnail_mem(ctx, view.buf, (size_t)view.len, &opt, &out, &out_len);
+    rc = thumb_thumbnail_mem(c.ctx, c.view.buf, (size_t)c.view.len, &c.opt, &out, &out_len);
     Py_END_ALLOW_THREADS
-    PyBuffer_Release(&view);
+    end_call(&c);
 
     PyObject *result = NULL;
-    if (rc != THUMB_OK) raise_thumb(rc, ctx, NULL);
+    if (rc != THUMB_OK) raise_thumb(rc, c.ctx, NULL);
     else if (out_len > (size_t)PY_SSIZE_T_MAX) PyErr_NoMemory();
     else result = PyBytes_FromStringAndSize(out, (Py_ssize_t)out_len);
     thumb_free(out);
@@ -480,28 +523,22 @@ static PyObject *py_thumbnail(PyObject *self, PyObject *args, PyObject *kw) {
 
 static PyObject *py_thumbnail_file(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
-    static const char *const lead_names[] = {"src", "dst"};
-    PyObject *lead[2];
-    thumb_options opt;
-    if (parse_call("thumbnail_file", F_THUMB, args, kw, lead_names, 2, lead, &opt) < 0) return NULL;
-    thumb_ctx *ctx = thread_ctx();
-    if (!ctx) return NULL;
-    PyObject *src = get_path(lead[0], "src");
-    if (!src) return NULL;
-    PyObject *dst = get_path(lead[1], "dst");
+    call c;
+    if (begin_call(&c, &THUMBNAIL_FILE, args, kw) < 0) return NULL;
+    PyObject *dst = get_path(c.lead[1], "dst");
     if (!dst) {
-        Py_DECREF(src);
+        end_call(&c);
         return NULL;
     }
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = thumb_thumbnail_file(ctx, PyBytes_AS_STRING(src), PyBytes_AS_STRING(dst), &opt);
+    rc = thumb_thumbnail_file(c.ctx, PyBytes_AS_STRING(c.path), PyBytes_AS_STRING(dst), &c.opt);
     Py_END_ALLOW_THREADS
-    Py_DECREF(src);
+    end_call(&c);
     Py_DECREF(dst);
     if (rc != THUMB_OK) {
         /* the detail names the file that failed when it matters (reading vs writing) */
-        raise_thumb(rc, ctx, NULL);
+        raise_thumb(rc, c.ctx, NULL);
         return NULL;
     }
     Py_RETURN_NONE;
@@ -555,52 +592,34 @@ static PyObject *make_info(const thumb_info *in) {
     return o;
 }
 
-static PyObject *py_info(PyObject *self, PyObject *args, PyObject *kw) {
-    (void)self;
-    static const char *const lead_names[] = {"data"};
-    PyObject *lead[1];
-    thumb_options opt;
-    if (parse_call("info", F_INFO, args, kw, lead_names, 1, lead, &opt) < 0) return NULL;
-    thumb_ctx *ctx = thread_ctx();
-    if (!ctx) return NULL;
-    Py_buffer view;
-    if (get_data(lead[0], &view) < 0) return NULL;
+/* info() and info_file(): the header of data, or of the file at path. */
+static PyObject *read_info(const callsig *sig, PyObject *args, PyObject *kw) {
+    call c;
+    if (begin_call(&c, sig, args, kw) < 0) return NULL;
     thumb_info info;
     thumb_info_init(&info);
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = thumb_info_mem(ctx, view.buf, (size_t)view.len, &opt, &info);
+    rc = sig->file ? thumb_info_file(c.ctx, PyBytes_AS_STRING(c.path), &c.opt, &info)
+                   : thumb_info_mem(c.ctx, c.view.buf, (size_t)c.view.len, &c.opt, &info);
     Py_END_ALLOW_THREADS
-    PyBuffer_Release(&view);
+    end_call(&c);
     if (rc != THUMB_OK) {
-        raise_thumb(rc, ctx, NULL);
+        /* ThumbError.path: the path as the caller gave it */
+        raise_thumb(rc, c.ctx, sig->file ? c.lead[0] : NULL);
         return NULL;
     }
     return make_info(&info);
 }
 
+static PyObject *py_info(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    return read_info(&INFO, args, kw);
+}
+
 static PyObject *py_info_file(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
-    static const char *const lead_names[] = {"path"};
-    PyObject *lead[1];
-    thumb_options opt;
-    if (parse_call("info_file", F_INFO, args, kw, lead_names, 1, lead, &opt) < 0) return NULL;
-    thumb_ctx *ctx = thread_ctx();
-    if (!ctx) return NULL;
-    PyObject *path = get_path(lead[0], "path");
-    if (!path) return NULL;
-    thumb_info info;
-    thumb_info_init(&info);
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = thumb_info_file(ctx, PyBytes_AS_STRING(path), &opt, &info);
-    Py_END_ALLOW_THREADS
-    Py_DECREF(path);
-    if (rc != THUMB_OK) {
-        raise_thumb(rc, ctx, lead[0]);
-        return NULL;
-    }
-    return make_info(&info);
+    return read_info(&INFO_FILE, args, kw);
 }
 
 static PyObject *py_sniff(PyObject *self, PyObject *arg) {
@@ -628,26 +647,18 @@ static PyObject *py_defaults(PyObject *self, PyObject *noargs) {
     (void)noargs;
     thumb_options opt;
     thumb_options_init(&opt);
-    return Py_BuildValue(
-        "{s:O,s:O,s:s,s:s,s:s,s:s,s:i,s:O,s:(iiii),s:O,s:O,s:K,s:s,s:O,s:i,s:O,s:O,s:O,"
-        "s:K,s:I,s:I,s:I,s:I,s:I,s:I,s:K,s:K,s:I}",
-        "width", Py_None, "height", Py_None, "fit", FIT_NAMES[opt.fit], "position", POSITION_NAMES[opt.position],
-        "kernel", KERNEL_NAMES[opt.kernel], "format", "jpeg", "quality", opt.quality,
-        "progressive", opt.progressive ? Py_True : Py_False,
-        "background", opt.background[0], opt.background[1], opt.background[2], opt.background[3],
-        "auto_orient", opt.auto_orient ? Py_True : Py_False,
-        "without_enlargement", opt.without_enlargement ? Py_True : Py_False,
-        "max_pixels", (unsigned long long)opt.max_input_pixels,
-        "chroma_subsampling", opt.chroma == THUMB_CHROMA_444 ? "4:4:4" : "4:2:0",
-        "optimize_coding", opt.optimize_coding ? Py_True : Py_False, "png_compression", opt.png_compression,
-        "keep_colour", opt.colour == THUMB_COLOUR_KEEP ? Py_True : Py_False,
-        "embed_srgb_profile", opt.embed_srgb_profile ? Py_True : Py_False,
-        "fast_shrink", opt.fast_shrink_on_load ? Py_True : Py_False,
-        "max_input_bytes", (unsigned long long)opt.max_input_bytes, "max_jpeg_scans", opt.max_jpeg_scans,
-        "max_png_chunk_size", opt.max_png_chunk_size, "max_png_chunk_cache", opt.max_png_chunk_cache,
-        "max_png_chunks", opt.max_png_chunks, "max_output_width", opt.max_output_width,
-        "max_output_height", opt.max_output_height, "max_output_pixels", (unsigned long long)opt.max_output_pixels,
-        "max_frame_bytes", (unsigned long long)opt.max_frame_bytes, "max_icc_bytes", opt.max_icc_bytes);
+    PyObject *d = PyDict_New();
+    if (!d) return NULL;
+    for (int i = 0; i < NOPTS; i++) {
+        PyObject *v = get_option(&OPTS[i], &opt);
+        if (!v || PyDict_SetItemString(d, OPTS[i].name, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return d;
 }
 
 /* ---------------------------------------------------------------- module */
