@@ -17,7 +17,11 @@ typedef struct jp_huff {
 
 typedef struct jp_comp {
     int K;                          /* coefficients kept per block */
+    int KS;                         /* slots per block in coef: K, and one more (a slot nothing reads,
+                                     * for the coefficients not kept) when the AC scans are read */
     int8_t slot[64];                /* zig-zag index -> slot in a block's kept coefficients, -1 none */
+    uint8_t wslot[64];              /* zig-zag index -> the slot a decoded coefficient is stored in:
+                                     * slot, or K for one not kept (no branch in the decoders) */
     uint8_t nat[64];                /* slot -> natural index */
     uint64_t keptz;                 /* the kept coefficients as a zig-zag mask */
     uint32_t wb, hb;                /* the component's blocks (width_in_blocks, height_in_blocks) */
@@ -39,7 +43,6 @@ typedef struct jprog {
     jp_comp comp[3];
     jp_huff huff[4];                /* this scan's tables, by table number */
     uint64_t bytes;
-    unsigned eobrun;
     uint32_t mx0, mx1;              /* MCU columns with a kept block */
     int (*scan_ac)(struct jprog *, struct jp_rd *); /* scan_ac or its POPCNT build */
 } jprog;
@@ -177,7 +180,6 @@ static int scan_start(jprog *P)
     f->restart_interval = c->restart_interval;
     f->restarts_to_go = c->restart_interval;
     f->next_restart = 0;
-    P->eobrun = 0;
     memset(f->q, 0, JD_PAD);
     thumb__jd_refill(f);
     if ((uint32_t)c->input_scan_number > P->lim->max_scans)
@@ -186,11 +188,13 @@ static int scan_start(jprog *P)
     return THUMB_OK;
 }
 
-/* The reader's state in locals, as jdfast's MCU loop keeps it */
+/* The reader's state, copied into locals by the scan loops (as jdfast's MCU loop keeps it) so that
+ * the compiler holds it in registers: stores of coefficients cannot alias it there */
 typedef struct jp_rd {
     const uint8_t *p;
     uint64_t bits;
     unsigned nbits;
+    unsigned eobrun;                /* blocks left in the current EOB run */
     bool bad;
 } jp_rd;
 
@@ -245,23 +249,11 @@ JP_INLINE uint64_t span(int a, int b)
     return (~0ull << a) & (~0ull >> (63 - b));
 }
 
-JP_INLINE void skip_bits(jp_rd *r, unsigned n)
-{
-    while (n > 32) {
-        if (r->nbits < 32)
-            RD_FILL();
-        RD_DROP(32);
-        n -= 32;
-    }
-    if (r->nbits < n)
-        RD_FILL();
-    RD_DROP(n);
-}
-
-/* An AC first scan's block (EOB runs are the caller's): nz its nonzero bits, cf its kept
- * coefficients or NULL. Runs past 63 land in 63, as libjpeg's natural-order table has them. */
-JP_INLINE void ac_first(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, uint64_t *nzp, int16_t *cf,
-                            int Ss, int Se, int Al)
+/* An AC first scan's block (EOB runs are the caller's): nz its nonzero bits, cf its slots (for a
+ * block outside the crop, a scratch block). Runs past 63 land in 63, as libjpeg's natural-order
+ * table has them. */
+JP_INLINE void ac_first(jp_rd *r, const jp_comp *pc, const jp_huff *h, uint64_t *nzp, int16_t *cf, int Ss, int Se,
+                        int Al)
 {
     uint64_t nz = *nzp;
     for (int k = Ss; k <= Se; k++) {
@@ -269,7 +261,7 @@ JP_INLINE void ac_first(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h,
         /* jdfast's one-step entry: a code and its value within JD_FB bits */
         uint32_t e = h->t.fast[r->bits >> (64 - JD_FB)];
         int run, v;
-        if (!(e & JD_SLOW) && (run = (int)(e >> 8 & 0xFF)) != JD_EOB_RUN) {
+        if (__builtin_expect(!(e & JD_SLOW) && (run = (int)(e >> 8 & 0xFF)) != JD_EOB_RUN, 1)) {
             RD_DROP(e & 63);
             v = (int16_t)(e >> 16);
             if (v == 0) { /* ZRL */
@@ -286,12 +278,12 @@ JP_INLINE void ac_first(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h,
                     k += 15;
                     continue;
                 }
-                P->eobrun = 1u << run;
+                r->eobrun = 1u << run;
                 if (run) {
-                    P->eobrun += (uint32_t)(r->bits >> (64 - run));
+                    r->eobrun += (uint32_t)(r->bits >> (64 - run));
                     RD_DROP(run);
                 }
-                P->eobrun--;
+                r->eobrun--;
                 break;
             }
             v = extend((uint32_t)(r->bits >> (64 - s)), s);
@@ -300,36 +292,53 @@ JP_INLINE void ac_first(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h,
         k += run;
         int z = k > 63 ? 63 : k;
         int16_t c16 = (int16_t)(uint16_t)((unsigned)v << Al);
-        nz = c16 ? nz | 1ull << z : nz & ~(1ull << z);
-        if (cf && pc->slot[z] >= 0)
-            cf[pc->slot[z]] = c16;
+        uint64_t bit = 1ull << z;
+        nz = (nz & ~bit) | (c16 ? bit : 0);
+        cf[pc->wslot[z]] = c16;
     }
     *nzp = nz;
 }
 
-/* The correction bits of the nonzero coefficients in corr (a zig-zag mask), in order */
-JP_INLINE void corrections(const jp_comp *pc, int16_t *cf, uint64_t corr, int p1, int m1, jp_rd *r)
+/* Correction bit b for coefficient *c: adds p1 away from zero when b is set and *c does not have
+ * p1 yet (libjpeg's decode_mcu_AC_refine), without a branch on the bit */
+JP_INLINE void correct(int16_t *c, unsigned b, int p1, int m1)
 {
-    if (!cf || !(corr & pc->keptz)) {
-        skip_bits(r, (unsigned)__builtin_popcountll(corr));
+    int v = *c, d = v >= 0 ? p1 : m1;
+    d &= -(int)(b & ((v & p1) == 0));
+    *c = (int16_t)(v + d);
+}
+
+/* The correction bits of the nonzero coefficients in corr (a zig-zag mask), one each in order;
+ * kept (within corr) the ones this block keeps. The bits for the whole mask are taken at once and
+ * a kept coefficient finds its own by the count of corr's bits below it: no branch per bit. */
+JP_INLINE void corrections(const jp_comp *pc, int16_t *cf, uint64_t corr, uint64_t kept, int p1, int m1, jp_rd *r)
+{
+    unsigned n = (unsigned)__builtin_popcountll(corr);
+    RD_FILL(); /* no branch: n is 0 as often as not */
+    if (__builtin_expect(r->nbits < n, 0)) { /* more than 56 at once: a bit at a time */
+        for (; corr; corr &= corr - 1) {
+            if (r->nbits < 1)
+                RD_FILL();
+            unsigned b = (unsigned)(r->bits >> 63);
+            RD_DROP(1);
+            int k = __builtin_ctzll(corr);
+            if (kept >> k & 1)
+                correct(&cf[pc->slot[k]], b, p1, m1);
+        }
         return;
     }
-    for (; corr; corr &= corr - 1) {
-        if (r->nbits < 1)
-            RD_FILL();
-        bool bit = r->bits >> 63;
-        RD_DROP(1);
-        int k = __builtin_ctzll(corr);
-        if (bit && pc->slot[k] >= 0) {
-            int16_t *c = &cf[pc->slot[k]];
-            if ((*c & p1) == 0)
-                *c = (int16_t)(*c >= 0 ? *c + p1 : *c + m1);
-        }
+    uint64_t b = r->bits;
+    RD_DROP(n);
+    for (; kept; kept &= kept - 1) {
+        int k = __builtin_ctzll(kept);
+        unsigned i = (unsigned)__builtin_popcountll(corr & ((1ull << k) - 1));
+        correct(&cf[pc->slot[k]], (unsigned)(b >> (63 - i)) & 1, p1, m1);
     }
 }
 
 /* An AC refinement scan's block, as libjpeg's decode_mcu_AC_refine: each symbol's run counts
- * the zero coefficients to pass, and every nonzero one passed on the way takes a correction bit */
+ * the zero coefficients to pass, and every nonzero one passed on the way takes a correction bit.
+ * keptz: the coefficients the block keeps (0 for a block outside the crop, whose cf is a scratch block). */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 /* bit n (0-based) of the set bits of x alone, 0 when x has fewer */
@@ -340,12 +349,12 @@ __attribute__((target("bmi2"))) static inline uint64_t nth_bit(uint64_t x, int n
 #endif
 
 JP_INLINE int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, uint64_t *nzp, int16_t *cf,
-                            int Ss, int Se, int Al, bool bmi2)
+                        uint64_t keptz, int Ss, int Se, int Al, bool bmi2)
 {
     int p1 = 1 << Al, m1 = (int)(-1u << Al);
     uint64_t nz = *nzp;
     int k = Ss;
-    if (P->eobrun == 0) {
+    if (r->eobrun == 0) {
         for (; k <= Se; k++) {
             RD_FILL();
             int len, rs = symbol(h, r->bits, &len, &r->bad);
@@ -360,9 +369,9 @@ JP_INLINE int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h,
                 s = (r->bits >> 63) ? p1 : m1;
                 RD_DROP(1);
             } else if (run != 15) {
-                P->eobrun = 1u << run;
+                r->eobrun = 1u << run;
                 if (run) {
-                    P->eobrun += (uint32_t)(r->bits >> (64 - run));
+                    r->eobrun += (uint32_t)(r->bits >> (64 - run));
                     RD_DROP(run);
                 }
                 break;
@@ -377,21 +386,22 @@ JP_INLINE int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h,
                 for (int i = 0; i < run && zeros; i++)
                     zeros &= zeros - 1;
             int t = zeros ? __builtin_ctzll(zeros) : Se + 1;
-            if (t > k)
-                corrections(pc, cf, nz & span(k, t - 1), p1, m1, r);
+            uint64_t corr = nz & span(k, t - 1); /* 0 when t == k (k >= 1 in an AC scan) */
+            corrections(pc, cf, corr, corr & keptz, p1, m1, r);
             k = t;
             if (s) {
                 int z = k > 63 ? 63 : k;
                 nz |= 1ull << z;
-                if (cf && pc->slot[z] >= 0)
-                    cf[pc->slot[z]] = (int16_t)s;
+                cf[pc->wslot[z]] = (int16_t)s;
             }
         }
     }
-    if (P->eobrun > 0) {
-        if (k <= Se)
-            corrections(pc, cf, nz & span(k, Se), p1, m1, r);
-        P->eobrun--;
+    if (r->eobrun > 0) {
+        if (k <= Se) {
+            uint64_t corr = nz & span(k, Se);
+            corrections(pc, cf, corr, corr & keptz, p1, m1, r);
+        }
+        r->eobrun--;
     }
     *nzp = nz;
     return THUMB_OK;
@@ -410,7 +420,7 @@ static void skip_scan(jdfast *f)
 
 /* Before a unit of the scan (an MCU, or a run of blocks): the restart when one is due, more
  * data when little is left */
-static inline int unit_begin(jprog *P, jp_rd *rd)
+JP_INLINE int unit_begin(jprog *P, jp_rd *rd)
 {
     jdfast *f = P->f;
     if (f->restart_interval && f->restarts_to_go == 0) {
@@ -423,7 +433,7 @@ static inline int unit_begin(jprog *P, jp_rd *rd)
         rd->p = f->p;
         rd->bits = f->bits;
         rd->nbits = f->nbits;
-        P->eobrun = 0;
+        rd->eobrun = 0;
     }
     if (!f->marker && !f->eof && (size_t)(f->q + f->qlen - rd->p) < JD_MCU_BYTES) {
         f->p = rd->p;
@@ -434,7 +444,7 @@ static inline int unit_begin(jprog *P, jp_rd *rd)
 }
 
 /* After a decoded unit: data cut short (libjpeg's "premature end of data segment"), bad codes */
-static inline int unit_end(jprog *P, jp_rd *rd)
+JP_INLINE int unit_end(jprog *P, jp_rd *rd)
 {
     jdfast *f = P->f;
     int rc = THUMB_OK;
@@ -484,7 +494,7 @@ static int scan_dc(jprog *P, jp_rd *rd)
             for (int yy = 0; yy < v && yy < 2; yy++) {
                 uint32_t by = my * (uint32_t)v + (uint32_t)yy;
                 rowcf[i][yy] = by >= pc->by0 && by < pc->by1
-                                   ? pc->coef + (size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) * (size_t)pc->K
+                                   ? pc->coef + (size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) * (size_t)pc->KS
                                    : NULL;
             }
         }
@@ -503,7 +513,7 @@ static int scan_dc(jprog *P, jp_rd *rd)
                     for (int xx = 0; xx < h; xx++) {
                         uint32_t bx = mx * (uint32_t)h + (uint32_t)xx;
                         int16_t *cf = rowcf[i][yy] && bx - pc->bx0 < pc->bx1 - pc->bx0
-                                          ? rowcf[i][yy] + (size_t)(bx - pc->bx0) * (size_t)pc->K
+                                          ? rowcf[i][yy] + (size_t)(bx - pc->bx0) * (size_t)pc->KS
                                           : NULL;
                         if (c->Ah != 0)
                             dc_refine(P, rd, cf);
@@ -519,7 +529,7 @@ static int scan_dc(jprog *P, jp_rd *rd)
 }
 
 /* An AC scan (one component, a block an MCU). Runs of blocks an EOB run covers (first scans) or
- * that come after data cut short are passed at once. */
+ * that come after data cut short are passed at once. The reader is a local copy of *rd here. */
 JP_INLINE int scan_ac_body(jprog *P, jp_rd *rd, bool bmi2)
 {
     j_decompress_ptr c = P->c;
@@ -530,41 +540,45 @@ JP_INLINE int scan_ac_body(jprog *P, jp_rd *rd, bool bmi2)
     int Ss = c->Ss, Se = c->Se, Al = c->Al;
     bool refine = c->Ah != 0;
     uint32_t nbx = pc->bx1 - pc->bx0;
-    int rc;
-    for (uint32_t by = 0; by < pc->hb; by++) {
+    int16_t scratch[65]; /* the slots of a block outside the crop */
+    jp_rd r = *rd;
+    int rc = THUMB_OK;
+    for (uint32_t by = 0; by < pc->hb && rc == THUMB_OK; by++) {
         uint64_t *nzrow = pc->nz + (size_t)by * pc->wb;
-        /* block bx's kept coefficients at cfrow + (bx - bx0) * K when bx - bx0 < nbx */
-        int16_t *cfrow = by >= pc->by0 && by < pc->by1 ? pc->coef + (size_t)(by - pc->by0) * nbx * (size_t)pc->K : NULL;
+        /* block bx's slots at cfrow + (bx - bx0) * KS when bx - bx0 < nbx */
+        int16_t *cfrow = by >= pc->by0 && by < pc->by1 ? pc->coef + (size_t)(by - pc->by0) * nbx * (size_t)pc->KS : NULL;
         for (uint32_t bx = 0; bx < pc->wb;) {
-            if ((rc = unit_begin(P, rd)) != THUMB_OK)
-                return rc;
+            if ((rc = unit_begin(P, &r)) != THUMB_OK)
+                break;
             uint32_t n = 1;
-            if (f->insufficient || (!refine && P->eobrun)) {
+            if (f->insufficient || (!refine && r.eobrun)) {
                 n = pc->wb - bx;
                 if (f->restart_interval && n > f->restarts_to_go)
                     n = f->restarts_to_go;
                 if (!f->insufficient) {
-                    if (n > P->eobrun)
-                        n = P->eobrun;
-                    P->eobrun -= n;
+                    if (n > r.eobrun)
+                        n = r.eobrun;
+                    r.eobrun -= n;
                 }
             } else {
-                int16_t *cf = cfrow && bx - pc->bx0 < nbx ? cfrow + (size_t)(bx - pc->bx0) * (size_t)pc->K : NULL;
+                bool in = cfrow && bx - pc->bx0 < nbx;
+                int16_t *cf = in ? cfrow + (size_t)(bx - pc->bx0) * (size_t)pc->KS : scratch;
                 if (refine) {
-                    if ((rc = ac_refine(P, rd, pc, h, nzrow + bx, cf, Ss, Se, Al, bmi2)) != THUMB_OK)
-                        return rc;
+                    if ((rc = ac_refine(P, &r, pc, h, nzrow + bx, cf, in ? pc->keptz : 0, Ss, Se, Al, bmi2)) != THUMB_OK)
+                        break;
                 } else {
-                    ac_first(P, rd, pc, h, nzrow + bx, cf, Ss, Se, Al);
+                    ac_first(&r, pc, h, nzrow + bx, cf, Ss, Se, Al);
                 }
-                if ((rc = unit_end(P, rd)) != THUMB_OK)
-                    return rc;
+                if ((rc = unit_end(P, &r)) != THUMB_OK)
+                    break;
             }
             if (f->restart_interval)
                 f->restarts_to_go -= n;
             bx += n;
         }
     }
-    return THUMB_OK;
+    *rd = r;
+    return rc;
 }
 
 static int scan_ac(jprog *P, jp_rd *rd)
@@ -584,7 +598,7 @@ __attribute__((target("popcnt,bmi2"))) static int scan_ac_x86(jprog *P, jp_rd *r
 static int scan_decode(jprog *P)
 {
     jdfast *f = P->f;
-    jp_rd rd = {f->p, f->bits, f->nbits, false};
+    jp_rd rd = {f->p, f->bits, f->nbits, 0, false};
     int rc = P->c->Ss == 0 ? scan_dc(P, &rd) : P->scan_ac(P, &rd);
     if (rc != THUMB_OK)
         return rc;
@@ -671,16 +685,13 @@ static int prog_row(jdfast *f, bool out)
                     bool ac = false;
                     if (row_in && bx >= pc->bx0 && bx < pc->bx1) {
                         const int16_t *cf =
-                            pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) + (bx - pc->bx0)) * (size_t)pc->K;
+                            pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) + (bx - pc->bx0)) * (size_t)pc->KS;
                         int16_t *blk = f->blk[m * JD_MAX_BLOCKS + (uint32_t)b];
-                        blk[0] = cf[0];
-                        /* the kept coefficients that are nonzero */
-                        uint64_t nz = pc->nz ? pc->nz[(size_t)by * pc->wb + bx] & pc->keptz & ~1ull : 0;
-                        ac = nz != 0;
-                        for (; nz; nz &= nz - 1) {
-                            int k = __builtin_ctzll(nz);
-                            blk[thumb__jd_zz_nat[k]] = cf[pc->slot[k]];
-                        }
+                        /* every kept coefficient (a kept one is nonzero exactly when its nz bit
+                         * is set): a fixed count a component, no branch per coefficient */
+                        for (int j = 0; j < pc->K; j++)
+                            blk[pc->nat[j]] = cf[j];
+                        ac = pc->nz && (pc->nz[(size_t)by * pc->wb + bx] & pc->keptz & ~1ull);
                     }
                     f->ac[m * JD_MAX_BLOCKS + (uint32_t)b] = ac;
                 }
@@ -703,6 +714,7 @@ static void comp_setup(jprog *P, int i, bool half)
     const jpeg_component_info *ci = &c->comp_info[i];
     int s = jc->s;
     pc->K = 0;
+    pc->keptz = 0;
     for (int k = 0; k < 64; k++) {
         int nat = thumb__jd_zz_nat[k];
         pc->slot[k] = -1;
@@ -713,6 +725,9 @@ static void comp_setup(jprog *P, int i, bool half)
         }
         pc->bits[k] = -1;
     }
+    pc->KS = pc->K > 1 ? pc->K + 1 : pc->K;
+    for (int k = 0; k < 64; k++)
+        pc->wslot[k] = (uint8_t)(pc->slot[k] >= 0 ? pc->slot[k] : pc->K);
     pc->wb = ci->width_in_blocks;
     pc->hb = ci->height_in_blocks;
     uint32_t wy0 = f->y0, wy1 = f->y1;
@@ -733,7 +748,7 @@ static void comp_setup(jprog *P, int i, bool half)
     if (pc->by0 > pc->by1)
         pc->by0 = pc->by1;
     uint64_t nb = (uint64_t)(pc->bx1 - pc->bx0) * (pc->by1 - pc->by0);
-    pc->cbytes = nb * (uint64_t)pc->K * 2;
+    pc->cbytes = nb * (uint64_t)pc->KS * 2;
     pc->zbytes = pc->K > 1 ? (uint64_t)pc->wb * pc->hb * 8 : 0;
     P->bytes += pc->cbytes + pc->zbytes;
 }

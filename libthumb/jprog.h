@@ -7,7 +7,8 @@
  *   output size 4: the 49 outside row 4 and column 4 (jpeg_idct_4x4);
  *   output size 8 (4:2:0 chroma at 4/8, scaled up in the IDCT): all 64.
  * A component whose blocks keep more than the DC also keeps one bit per coefficient of every block
- * (whether it is nonzero), which the AC refinement scans need to walk the entropy stream.
+ * (whether it is nonzero), which the AC refinement scans need to walk the entropy stream, and one
+ * slot more per kept block, where the decoders store the coefficients not kept (no branch).
  * Scans that carry no kept coefficient (AC scans of a component that keeps only its DC) are
  * skipped to the next marker without Huffman decoding; the others are decoded whole and what is
  * not kept is dropped. The markers between scans are libjpeg's own reader's (its checks, its
