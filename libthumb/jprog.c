@@ -19,10 +19,12 @@ typedef struct jp_comp {
     int K;                          /* coefficients kept per block */
     int KS;                         /* slots per block in coef: K, and one more (a slot nothing reads,
                                      * for the coefficients not kept) when the AC scans are read */
-    int8_t slot[64];                /* zig-zag index -> slot in a block's kept coefficients, -1 none */
+    int8_t slot[64];                /* zig-zag index -> slot in a block's kept coefficients (in
+                                     * natural order), -1 none */
     uint8_t wslot[64];              /* zig-zag index -> the slot a decoded coefficient is stored in:
                                      * slot, or K for one not kept (no branch in the decoders) */
     uint8_t nat[64];                /* slot -> natural index */
+    int s;                          /* output samples per block side: 1, 2, 4, 8 */
     uint64_t keptz;                 /* the kept coefficients as a zig-zag mask */
     uint32_t wb, hb;                /* the component's blocks (width_in_blocks, height_in_blocks) */
     uint32_t bx0, bx1, by0, by1;    /* blocks kept: [bx0, bx1) x [by0, by1) */
@@ -45,6 +47,7 @@ typedef struct jprog {
     uint64_t bytes;
     uint32_t mx0, mx1;              /* MCU columns with a kept block */
     int (*scan_ac)(struct jprog *, struct jp_rd *); /* scan_ac or its POPCNT build */
+    void (*expand)(const jp_comp *, const int16_t *, int16_t *); /* expand or its SSSE3 build */
 } jprog;
 
 static void prog_free(void *p)
@@ -209,37 +212,6 @@ typedef struct jp_rd {
         r->bits <<= (n);                                                                                     \
         r->nbits -= (unsigned)(n);                                                                           \
     } while (0)
-
-static inline __attribute__((always_inline)) int dc_first(jprog *P, jp_rd *r, jd_comp *jc, const jp_huff *h,
-                                                          int16_t *cf)
-{
-    RD_FILL();
-    int len, s = symbol(h, r->bits, &len, &r->bad);
-    RD_DROP(len);
-    int diff = 0;
-    if (s) {
-        uint32_t v = (uint32_t)(r->bits >> (64 - s));
-        RD_DROP(s);
-        diff = extend(v, s);
-    }
-    int pred = jc->dc_pred;
-    if ((pred >= 0 && diff > INT_MAX - pred) || (pred < 0 && diff < INT_MIN - pred))
-        return thumb__jd_fail(P->f, THUMB_ECORRUPT, "jpeg: %s", "DC coefficient out of range");
-    jc->dc_pred = pred + diff;
-    if (cf)
-        cf[0] = (int16_t)(uint16_t)((unsigned)jc->dc_pred << P->c->Al);
-    return THUMB_OK;
-}
-
-static inline __attribute__((always_inline)) void dc_refine(jprog *P, jp_rd *r, int16_t *cf)
-{
-    if (r->nbits < 1)
-        RD_FILL();
-    bool bit = r->bits >> 63;
-    RD_DROP(1);
-    if (bit && cf)
-        cf[0] = (int16_t)(cf[0] | (1 << P->c->Al));
-}
 
 #define JP_INLINE static inline __attribute__((always_inline))
 
@@ -462,70 +434,106 @@ JP_INLINE int unit_end(jprog *P, jp_rd *rd)
     return rc;
 }
 
-/* A DC scan: MCUs of every component in it (or the blocks of its one component) */
-static int scan_dc(jprog *P, jp_rd *rd)
+/* A DC first scan's block: the difference's code and bits, the prediction, the value at Al into
+ * cf[0]. A difference of size 0 takes no branch: its value bits are read as 0. */
+JP_INLINE int dc_first(jprog *P, jp_rd *r, jd_comp *jc, const jp_huff *h, int16_t *cf, int Al)
+{
+    RD_FILL();
+    int len, s = symbol(h, r->bits, &len, &r->bad); /* DC symbols are at most 15 (jdfast's table check) */
+    RD_DROP(len);
+    uint32_t v = (uint32_t)((r->bits >> 1) >> (63 - s));
+    RD_DROP(s);
+    int diff = (int)v - (v < ((1u << s) >> 1) ? (int)(1u << s) - 1 : 0); /* HUFF_EXTEND, 0 for s = 0 */
+    int pred;
+    if (__builtin_add_overflow(jc->dc_pred, diff, &pred))
+        return thumb__jd_fail(P->f, THUMB_ECORRUPT, "jpeg: %s", "DC coefficient out of range");
+    jc->dc_pred = pred;
+    cf[0] = (int16_t)(uint16_t)((unsigned)pred << Al);
+    return THUMB_OK;
+}
+
+/* A DC scan: MCUs of every component in it (or the blocks of its one component). The blocks of an
+ * MCU are listed once; a block outside the crop is decoded into a scratch slot. The reader is a
+ * local copy of *rd here. */
+JP_INLINE int scan_dc_body(jprog *P, jp_rd *rd, bool refine)
 {
     j_decompress_ptr c = P->c;
     jdfast *f = P->f;
-    int n = c->comps_in_scan;
-    jp_comp *pcs[4];
-    jd_comp *jcs[4];
-    const jp_huff *hs[4];
+    int n = c->comps_in_scan, nb = 0;
+    struct {
+        const jp_comp *pc;
+        jd_comp *jc;
+        const jp_huff *h;
+        uint32_t hs, vs, xx, yy; /* the component's blocks in an MCU, this block's place among them */
+    } blk[JD_MAX_BLOCKS];
     for (int i = 0; i < n; i++) {
         jpeg_component_info *ci = c->cur_comp_info[i];
-        pcs[i] = &P->comp[ci->component_index];
-        jcs[i] = &f->comp[ci->component_index];
-        hs[i] = &P->huff[ci->dc_tbl_no & 3];
+        uint32_t hs = n == 1 ? 1 : (uint32_t)ci->h_samp_factor, vs = n == 1 ? 1 : (uint32_t)ci->v_samp_factor;
+        for (uint32_t yy = 0; yy < vs; yy++)
+            for (uint32_t xx = 0; xx < hs && nb < JD_MAX_BLOCKS; xx++) {
+                blk[nb].pc = &P->comp[ci->component_index];
+                blk[nb].jc = &f->comp[ci->component_index];
+                blk[nb].h = &P->huff[ci->dc_tbl_no & 3];
+                blk[nb].hs = hs;
+                blk[nb].vs = vs;
+                blk[nb].xx = xx;
+                blk[nb].yy = yy;
+                nb++;
+            }
     }
     uint32_t mcux, mcuy;
     if (n == 1) {
-        mcux = pcs[0]->wb;
-        mcuy = pcs[0]->hb;
+        mcux = blk[0].pc->wb;
+        mcuy = blk[0].pc->hb;
     } else {
         mcux = (c->image_width + 8u * (uint32_t)c->max_h_samp_factor - 1) / (8u * (uint32_t)c->max_h_samp_factor);
         mcuy = (c->image_height + 8u * (uint32_t)c->max_v_samp_factor - 1) / (8u * (uint32_t)c->max_v_samp_factor);
     }
-    int rc;
-    int16_t *rowcf[4][2]; /* per component and block row of the MCU row: its kept blocks, or NULL */
-    for (uint32_t my = 0; my < mcuy; my++) {
-        for (int i = 0; i < n; i++) {
-            int v = n == 1 ? 1 : c->cur_comp_info[i]->v_samp_factor;
-            const jp_comp *pc = pcs[i];
-            for (int yy = 0; yy < v && yy < 2; yy++) {
-                uint32_t by = my * (uint32_t)v + (uint32_t)yy;
-                rowcf[i][yy] = by >= pc->by0 && by < pc->by1
-                                   ? pc->coef + (size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) * (size_t)pc->KS
-                                   : NULL;
-            }
+    int Al = c->Al, rc = THUMB_OK;
+    int16_t scratch[1];
+    jp_rd rl = *rd, *r = &rl;
+    for (uint32_t my = 0; my < mcuy && rc == THUMB_OK; my++) {
+        int16_t *rowcf[JD_MAX_BLOCKS]; /* each block's row of kept blocks in this MCU row, or NULL */
+        for (int b = 0; b < nb; b++) {
+            const jp_comp *pc = blk[b].pc;
+            uint32_t by = my * blk[b].vs + blk[b].yy;
+            rowcf[b] = by >= pc->by0 && by < pc->by1
+                           ? pc->coef + (size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) * (size_t)pc->KS
+                           : NULL;
         }
         for (uint32_t mx = 0; mx < mcux; mx++) {
-            if ((rc = unit_begin(P, rd)) != THUMB_OK)
-                return rc;
+            if ((rc = unit_begin(P, r)) != THUMB_OK)
+                break;
             if (f->restart_interval)
                 f->restarts_to_go--;
             if (f->insufficient)
                 continue;
-            for (int i = 0; i < n; i++) {
-                const jp_comp *pc = pcs[i];
-                int h = n == 1 ? 1 : c->cur_comp_info[i]->h_samp_factor;
-                int v = n == 1 ? 1 : c->cur_comp_info[i]->v_samp_factor;
-                for (int yy = 0; yy < v; yy++)
-                    for (int xx = 0; xx < h; xx++) {
-                        uint32_t bx = mx * (uint32_t)h + (uint32_t)xx;
-                        int16_t *cf = rowcf[i][yy] && bx - pc->bx0 < pc->bx1 - pc->bx0
-                                          ? rowcf[i][yy] + (size_t)(bx - pc->bx0) * (size_t)pc->KS
-                                          : NULL;
-                        if (c->Ah != 0)
-                            dc_refine(P, rd, cf);
-                        else if ((rc = dc_first(P, rd, jcs[i], hs[i], cf)) != THUMB_OK)
-                            return rc;
-                    }
+            for (int b = 0; b < nb; b++) {
+                const jp_comp *pc = blk[b].pc;
+                uint32_t bx = mx * blk[b].hs + blk[b].xx;
+                int16_t *cf = rowcf[b] && bx - pc->bx0 < pc->bx1 - pc->bx0
+                                  ? rowcf[b] + (size_t)(bx - pc->bx0) * (size_t)pc->KS
+                                  : scratch;
+                if (refine) {
+                    if (r->nbits < 1)
+                        RD_FILL();
+                    cf[0] = (int16_t)(cf[0] | (int)(r->bits >> 63) << Al);
+                    RD_DROP(1);
+                } else if ((rc = dc_first(P, r, blk[b].jc, blk[b].h, cf, Al)) != THUMB_OK) {
+                    break;
+                }
             }
-            if ((rc = unit_end(P, rd)) != THUMB_OK)
-                return rc;
+            if (rc != THUMB_OK || (rc = unit_end(P, r)) != THUMB_OK)
+                break;
         }
     }
-    return THUMB_OK;
+    *rd = rl;
+    return rc;
+}
+
+static int scan_dc(jprog *P, jp_rd *rd)
+{
+    return P->c->Ah != 0 ? scan_dc_body(P, rd, true) : scan_dc_body(P, rd, false);
 }
 
 /* An AC scan (one component, a block an MCU). Runs of blocks an EOB run covers (first scans) or
@@ -666,6 +674,39 @@ static int decode_all(jprog *P)
 
 /* ---------------------------------------------------------------- output */
 
+/* A kept block's slots into its 8x8 block (natural order, zeros elsewhere) */
+static void expand(const jp_comp *pc, const int16_t *cf, int16_t *blk)
+{
+    for (int j = 0; j < pc->K; j++)
+        blk[pc->nat[j]] = cf[j];
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The same a row at a time: at 2/8 a kept row is 5 slots (columns 0, 1, 3, 5, 7), at 4/8 7
+ * (all but column 4), spread by one shuffle; the loads read at most 3 slots past the block's
+ * (the store has 16 bytes of padding) */
+__attribute__((target("ssse3"))) static void expand_ssse3(const jp_comp *pc, const int16_t *cf, int16_t *blk)
+{
+    if (pc->s == 2) {
+        const __m128i sh = _mm_setr_epi8(0, 1, 2, 3, -1, -1, 4, 5, -1, -1, 6, 7, -1, -1, 8, 9);
+        static const uint8_t rows[5] = {0, 1, 3, 5, 7};
+        for (int i = 0; i < 5; i++)
+            _mm_storeu_si128((__m128i *)(blk + 8 * rows[i]),
+                             _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(cf + 5 * i)), sh));
+    } else if (pc->s == 4) {
+        const __m128i sh = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -1, -1, 8, 9, 10, 11, 12, 13);
+        static const uint8_t rows[7] = {0, 1, 2, 3, 5, 6, 7};
+        for (int i = 0; i < 7; i++)
+            _mm_storeu_si128((__m128i *)(blk + 8 * rows[i]),
+                             _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(cf + 7 * i)), sh));
+    } else if (pc->s == 8) {
+        memcpy(blk, cf, 64 * sizeof *cf);
+    } else {
+        expand(pc, cf, blk);
+    }
+}
+#endif
+
 /* jdfast's decode_row: MCU row f->mcu_row's kept coefficients into jdfast's blocks, then its
  * IDCTs and planes */
 static int prog_row(jdfast *f, bool out)
@@ -689,8 +730,7 @@ static int prog_row(jdfast *f, bool out)
                         int16_t *blk = f->blk[m * JD_MAX_BLOCKS + (uint32_t)b];
                         /* every kept coefficient (a kept one is nonzero exactly when its nz bit
                          * is set): a fixed count a component, no branch per coefficient */
-                        for (int j = 0; j < pc->K; j++)
-                            blk[pc->nat[j]] = cf[j];
+                        P->expand(pc, cf, blk);
                         ac = pc->nz && (pc->nz[(size_t)by * pc->wb + bx] & pc->keptz & ~1ull);
                     }
                     f->ac[m * JD_MAX_BLOCKS + (uint32_t)b] = ac;
@@ -713,16 +753,21 @@ static void comp_setup(jprog *P, int i, bool half)
     const jd_comp *jc = &f->comp[i];
     const jpeg_component_info *ci = &c->comp_info[i];
     int s = jc->s;
+    pc->s = s;
     pc->K = 0;
     pc->keptz = 0;
-    for (int k = 0; k < 64; k++) {
-        int nat = thumb__jd_zz_nat[k];
-        pc->slot[k] = -1;
+    int8_t nat_slot[64]; /* slots in natural order: a kept row of a block is a run of slots */
+    for (int nat = 0; nat < 64; nat++) {
+        nat_slot[nat] = -1;
         if (idct_reads(s, nat)) {
-            pc->slot[k] = (int8_t)pc->K;
+            nat_slot[nat] = (int8_t)pc->K;
             pc->nat[pc->K++] = (uint8_t)nat;
-            pc->keptz |= 1ull << k;
         }
+    }
+    for (int k = 0; k < 64; k++) {
+        pc->slot[k] = nat_slot[thumb__jd_zz_nat[k]];
+        if (pc->slot[k] >= 0)
+            pc->keptz |= 1ull << k;
         pc->bits[k] = -1;
     }
     pc->KS = pc->K > 1 ? pc->K + 1 : pc->K;
@@ -761,7 +806,7 @@ static int store_alloc(jprog *P)
         return thumb__jd_fail(f, THUMB_ELIMIT_MEMORY, "jpeg: %s", "progressive coefficients over the frame limit");
     for (int i = 0; i < P->ncomp; i++) {
         jp_comp *pc = &P->comp[i];
-        if ((pc->cbytes && !(pc->coef = calloc(1, (size_t)pc->cbytes))) ||
+        if ((pc->cbytes && !(pc->coef = calloc(1, (size_t)pc->cbytes + 16))) || /* expand_ssse3 reads past */
             (pc->zbytes && !(pc->nz = calloc(1, (size_t)pc->zbytes))))
             return thumb__jd_fail(f, THUMB_ENOMEM, "jpeg: %s", "out of memory for progressive coefficients");
     }
@@ -792,9 +837,12 @@ int thumb__jprog_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_
     f->prog_free = prog_free;
     f->decode_row = prog_row;
     P->scan_ac = scan_ac;
+    P->expand = expand;
 #if defined(__x86_64__) || defined(__i386__)
-    if (features & THUMB_CPU_AVX2)
+    if (features & THUMB_CPU_AVX2) {
         P->scan_ac = scan_ac_x86;
+        P->expand = expand_ssse3;
+    }
 #endif
     *out = f; /* the caller's from here on, also after a longjmp */
     for (int i = 0; i < P->ncomp; i++)
