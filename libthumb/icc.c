@@ -461,10 +461,21 @@ static void build_srgb(void) {
     }
     cmsSetProfileVersion(p, 2.1); /* v2: readable by every browser and viewer */
     cmsUInt32Number n = 0;
-    if (cmsSaveProfileToMem(p, NULL, &n) && n) {
+    if (cmsSaveProfileToMem(p, NULL, &n) && n >= 128) {
         uint8_t *b = malloc(n);
-        if (b && cmsSaveProfileToMem(p, b, &n)) { srgb_bytes = b; srgb_len = n; }
-        else free(b);
+        if (b && cmsSaveProfileToMem(p, b, &n)) {
+            /* lcms stamps the header's creation date (bytes 24-35) with the time the profile was
+             * built, so each process embedded different bytes and the same upload gave a different
+             * output (callers hash it as a cache version). A fixed dateTimeNumber instead: 2026-12-03
+             * 00:00:00 UTC, when the bytes were frozen. A v2 profile has no profile ID (bytes 84-99, the
+             * MD5 a v4 one has over the header with the date), so nothing else depends on the date. */
+            static const uint8_t created[12] = {0x07, 0xEA, 0, 12, 0, 3, 0, 0, 0, 0, 0, 0};
+            memcpy(b + 24, created, sizeof created);
+            srgb_bytes = b;
+            srgb_len = n;
+        } else {
+            free(b);
+        }
     }
     cmsCloseProfile(p);
     cmsDeleteContext(lc);

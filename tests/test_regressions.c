@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Encode a grey gradient PNG of w x h with libspng. */
@@ -137,6 +139,92 @@ static void no_rgb_profile_in_grey_jpeg(void) {
         free(in);
     }
     thumb_ctx_free(ctx);
+}
+
+/* The child's half of srgb_profile_ignores_the_clock: flowers.jpeg as a JPEG and as a PNG thumbnail,
+ * both with the embedded profile, written one after the other to stdout. */
+static int embed_srgb_child(void) {
+    size_t len = 0;
+    unsigned char *in = tt_read_file(tt_corpus("photos/flowers.jpeg"), &len);
+    if (!in) return 1;
+    thumb_ctx *ctx = thumb_ctx_new();
+    int rc = THUMB_OK;
+    for (int png = 0; png <= 1 && rc == THUMB_OK; png++) {
+        thumb_options opt;
+        thumb_options_init(&opt);
+        opt.width = 32;
+        opt.height = 32;
+        opt.format = png ? THUMB_FORMAT_PNG : THUMB_FORMAT_JPEG;
+        opt.embed_srgb_profile = 1;
+        void *out = NULL;
+        size_t out_len = 0;
+        rc = thumb_thumbnail_mem(ctx, in, len, &opt, &out, &out_len);
+        if (rc == THUMB_OK && fwrite(out, 1, out_len, stdout) != out_len) rc = THUMB_EIO;
+        thumb_free(out);
+    }
+    thumb_ctx_free(ctx);
+    free(in);
+    return rc != THUMB_OK || fflush(stdout) != 0;
+}
+
+/* This test binary run again as embed_srgb_child, in a fresh process (so the profile is built anew):
+ * its stdout, or NULL if it failed. */
+static unsigned char *run_embed_srgb_child(size_t *len) {
+    int fd[2];
+    if (pipe(fd) != 0) return NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd[1], STDOUT_FILENO);
+        close(fd[0]);
+        close(fd[1]);
+        execl("/proc/self/exe", "test_regressions", "--embed-srgb-child", (char *)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = pid > 0 ? malloc(cap) : NULL;
+    ssize_t got = 0;
+    while (buf && (got = read(fd[0], buf + n, cap - n)) > 0)
+        if ((n += (size_t)got) == cap) {
+            unsigned char *b = realloc(buf, cap *= 2);
+            if (!b) { free(buf); buf = NULL; }
+            else buf = b;
+        }
+    close(fd[0]);
+    int status = 0;
+    if (pid > 0) waitpid(pid, &status, 0);
+    if (!buf || got < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) { free(buf); return NULL; }
+    *len = n;
+    return buf;
+}
+
+/* The embedded sRGB profile is built once per process by lcms, which stamps the ICC header's
+ * creation date with the current time: the same input gave different bytes in two processes a second
+ * apart, and the app uses the output's sha256 as the avatar's cache version. */
+static void srgb_profile_ignores_the_clock(void) {
+    size_t len1 = 0, len2 = 0;
+    unsigned char *a = run_embed_srgb_child(&len1);
+    time_t done = time(NULL);
+    while (time(NULL) == done) usleep(20000); /* the header's date has a resolution of one second */
+    unsigned char *b = run_embed_srgb_child(&len2);
+    TT_CHECK(a && b, "the child processes failed");
+    if (a && b) {
+        TT_CHECK(has_icc_app2(a, len1), "the JPEG has no ICC profile");
+        size_t diff = 0;
+        while (diff < len1 && diff < len2 && a[diff] == b[diff]) diff++;
+        TT_CHECK(len1 == len2 && diff == len1, "two processes a second apart: %zu and %zu bytes, first difference at %zu",
+                 len1, len2, diff);
+    }
+    free(a);
+    free(b);
+    /* A v2 profile has no profile ID (an MD5 that would cover the date): bytes 84-99 stay zero. */
+    const uint8_t *icc = NULL;
+    size_t icc_len = 0;
+    TT_CHECK(thumb__srgb_profile(&icc, &icc_len) == THUMB_OK && icc_len >= 128, "the sRGB profile");
+    if (icc && icc_len >= 128) {
+        static const uint8_t zero[16];
+        TT_CHECK(icc[8] == 2 && memcmp(icc + 84, zero, 16) == 0, "version %u, a profile ID set", icc[8]);
+    }
 }
 
 /* thumb_thumbnail_file follows a .png output name, but thumb_options_init used to set JPEG
@@ -268,7 +356,9 @@ static void png_cut_inside_iend_crc(void) {
     free(png);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 2 && !strcmp(argv[1], "--embed-srgb-child")) return embed_srgb_child();
+    srgb_profile_ignores_the_clock();
     png_cut_inside_iend_crc();
     file_format_follows_name();
     file_leaves_umask_alone();
