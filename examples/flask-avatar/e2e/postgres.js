@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { freePort } = require('../../../lambda/process-images/test/moto');
 
 function pgBin() {
   const root = '/usr/lib/postgresql';
@@ -15,17 +16,6 @@ function pgBin() {
   const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')));
   versions.sort((a, b) => Number(a) - Number(b));
   return versions.length ? path.join(root, versions[versions.length - 1], 'bin') : null;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function tryConnect(port) {

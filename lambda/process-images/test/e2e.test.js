@@ -17,7 +17,7 @@ const { SNSClient, CreateTopicCommand, SubscribeCommand } = require('@aws-sdk/cl
 const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } = require('@aws-sdk/client-sqs');
 const sharp = require('libthumb');
 
-const { startMoto, awsEnv, clientConfig } = require('./moto');
+const { startMoto, freePort, awsEnv, clientConfig } = require('./moto');
 const { corpusFile, s3Record, s3Event, memoryLogger, streamToBuffer } = require('./helpers');
 const { createHandler } = require('../handler');
 const { avatarVersion, jpegDimensions } = require('../s3-image-processing');
@@ -191,10 +191,7 @@ test('a missing bucket fails the invocation (Lambda retries it); the rest of the
 });
 
 test('S3 unreachable (connection refused after the SDK`s retries) fails the invocation so Lambda retries', async () => {
-  const net = require('node:net');
-  const port = await new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
-  });
+  const port = await freePort(); // nothing listens there
   const logger = memoryLogger();
   const handler = createHandler({ ...env, S3_ENDPOINT: `http://127.0.0.1:${port}` }, { logger });
   await assert.rejects(handler(s3Event([s3Record(UPLOADS, 'avatars/original/ok.jpg')])), (err) => {

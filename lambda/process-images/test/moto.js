@@ -2,6 +2,8 @@
 // A real local S3/SNS/SQS for the tests: moto_server from the shared venv (scripts/pyenv) on
 // 127.0.0.1 and a free port. It is stopped by stop(), and also when this process dies in any way: it
 // runs under a small shell that kills it as soon as its stdin (a pipe from us) closes.
+// The repository's one copy of startMoto and freePort: examples/flask-avatar's tests (local_events,
+// e2e) require this file by relative path too, which needs no npm ci here (node built-ins only).
 
 const { spawn, execFileSync } = require('node:child_process');
 const net = require('node:net');
@@ -104,4 +106,4 @@ function clientConfig(endpoint) {
   };
 }
 
-module.exports = { startMoto, awsEnv, clientConfig, motoServerPath, REPO };
+module.exports = { startMoto, freePort, awsEnv, clientConfig, motoServerPath, REPO };

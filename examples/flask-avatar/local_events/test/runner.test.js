@@ -8,27 +8,16 @@ const { describe, before, after, test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { S3Client, CreateBucketCommand, PutObjectCommand } = require('@aws-sdk/client-s3');
 
-const REPO = path.resolve(__dirname, '../../../..');
-const RUNNER = path.resolve(__dirname, '..', 'runner.js');
-const MOTO = process.env.MOTO_SERVER || path.join(REPO, '.venv', 'bin', 'moto_server');
+// moto_server (MOTO_SERVER, else the shared venv's) on 127.0.0.1, stopped by stop() or when this process dies
+const { startMoto, clientConfig } = require('../../../../lambda/process-images/test/moto');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const RUNNER = path.resolve(__dirname, '..', 'runner.js');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -109,26 +98,14 @@ async function put(bucket, key, body = 'x') {
 describe('local_events runner', { timeout: 180000 }, () => {
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'local-events-test-'));
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    moto = spawn(MOTO, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    s3 = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    await until('moto_server', async () => {
-      try {
-        await fetch(`${endpoint}/moto-api/`);
-        return true;
-      } catch (_) {
-        return false;
-      }
-    }, 60000);
+    moto = await startMoto();
+    endpoint = moto.endpoint;
+    s3 = new S3Client(clientConfig(endpoint));
   });
 
   after(async () => {
     for (const c of children) c.kill('SIGKILL');
-    if (moto) {
-      moto.kill('SIGTERM');
-      await new Promise((r) => (moto.exitCode !== null ? r() : moto.on('exit', r)));
-    }
+    await moto?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
