@@ -562,6 +562,22 @@ int thumb__jll_is(const tdec *d)
 
 /* ---------------------------------------------------------------- entropy-coded data */
 
+/* The next byte of the segment into *b; where the input ends, data_end is set and *b is -1. */
+static inline int next_byte(jll *j, int *b)
+{
+    int rc = in_more(j);
+    if (rc != THUMB_OK)
+        return rc;
+    if (j->n == 0) {
+        j->data_end = true;
+        *b = -1;
+        return THUMB_OK;
+    }
+    *b = *j->p++;
+    j->n--;
+    return THUMB_OK;
+}
+
 /* Top up acc to more than 56 bits. Past the end of the segment the bits are zeros, counted in
  * pad: a row that used any of them was decoded from data the file does not have. */
 static int bits_fill(jll *j)
@@ -572,35 +588,20 @@ static int bits_fill(jll *j)
             j->pad += 8;
             continue;
         }
-        if (j->n == 0) {
-            int rc = in_more(j);
-            if (rc != THUMB_OK)
-                return rc;
-            if (j->n == 0) {
-                j->data_end = true;
-                continue;
-            }
-        }
-        int b = *j->p++;
-        j->n--;
+        int b, rc = next_byte(j, &b);
+        if (rc != THUMB_OK)
+            return rc;
+        if (j->data_end)
+            continue;
         if (b == 0xFF) {
             /* 0xFF 0x00 is a data byte 0xFF; 0xFF then more 0xFF is fill before a marker */
-            for (;;) {
-                int rc = in_more(j);
-                if (rc != THUMB_OK)
+            int b2;
+            do {
+                if ((rc = next_byte(j, &b2)) != THUMB_OK)
                     return rc;
-                if (j->n == 0) {
-                    j->data_end = true;
-                    break;
-                }
-                int b2 = *j->p++;
-                j->n--;
-                if (b2 == 0xFF)
-                    continue;
-                if (b2 != 0)
-                    j->marker = b2;
-                break;
-            }
+            } while (b2 == 0xFF);
+            if (b2 > 0)
+                j->marker = b2;
             if (j->marker || j->data_end)
                 continue;
         }
@@ -654,16 +655,12 @@ static int restart(jll *j)
         /* the bit reader stopped short of the marker: skip what is left of the segment */
         int b = 0;
         for (;;) {
-            int rc = in_more(j);
+            int prev = b;
+            int rc = next_byte(j, &b);
             if (rc != THUMB_OK)
                 return rc;
-            if (j->n == 0) {
-                j->data_end = true;
+            if (j->data_end)
                 break;
-            }
-            int prev = b;
-            b = *j->p++;
-            j->n--;
             if (prev == 0xFF && b != 0 && b != 0xFF) {
                 j->marker = b;
                 break;
