@@ -103,6 +103,12 @@ static int huff_make(jprog *P, jp_huff *h, int tbl, bool dc)
         }
         code <<= 1;
     }
+    /* an end-of-band code in jdfast's one-step table: its run's bit count r (EOBr) in the value
+     * field, so an AC first scan ends a block without a second lookup */
+    if (!dc)
+        for (uint32_t i = 0; i < 1u << JD_FB; i++)
+            if (!(h->t.fast[i] & JD_SLOW) && (h->t.fast[i] >> 8 & 0xFF) == JD_EOB_RUN)
+                h->t.fast[i] |= (h->look[i] & 0xF0) << 12;
     return THUMB_OK;
 }
 
@@ -233,8 +239,15 @@ JP_INLINE void ac_first(jp_rd *r, const jp_comp *pc, const jp_huff *h, uint64_t 
         /* jdfast's one-step entry: a code and its value within JD_FB bits */
         uint32_t e = h->t.fast[r->bits >> (64 - JD_FB)];
         int run, v;
-        if (__builtin_expect(!(e & JD_SLOW) && (run = (int)(e >> 8 & 0xFF)) != JD_EOB_RUN, 1)) {
+        if (__builtin_expect(!(e & JD_SLOW), 1)) {
             RD_DROP(e & 63);
+            run = (int)(e >> 8 & 0xFF);
+            if (run == JD_EOB_RUN) { /* EOBr: 2^r - 1 more blocks from r bits (none for r = 0) */
+                unsigned rb = e >> 16;
+                r->eobrun = (1u << rb) + (uint32_t)((r->bits >> 1) >> (63 - rb)) - 1;
+                RD_DROP(rb);
+                break;
+            }
             v = (int16_t)(e >> 16);
             if (v == 0) { /* ZRL */
                 k += 15;
@@ -280,13 +293,15 @@ JP_INLINE void correct(int16_t *c, unsigned b, int p1, int m1)
     *c = (int16_t)(v + d);
 }
 
-/* The correction bits of the nonzero coefficients in corr (a zig-zag mask), one each in order;
- * kept (within corr) the ones this block keeps. The bits for the whole mask are taken at once and
- * a kept coefficient finds its own by the count of corr's bits below it: no branch per bit. */
-JP_INLINE void corrections(const jp_comp *pc, int16_t *cf, uint64_t corr, uint64_t kept, int p1, int m1, jp_rd *r)
+/* The correction bits of the nonzero coefficients in corr (a zig-zag mask, n of them), one each in
+ * order; kept (within corr) the ones this block keeps. The bits for the whole mask are taken at
+ * once and a kept coefficient finds its own by the count of corr's bits below it: no branch per
+ * bit. The reader is refilled only when it has fewer than n bits (after a symbol it has 39). */
+JP_INLINE void corrections(const jp_comp *pc, int16_t *cf, uint64_t corr, unsigned n, uint64_t kept, int p1, int m1,
+                           jp_rd *r)
 {
-    unsigned n = (unsigned)__builtin_popcountll(corr);
-    RD_FILL(); /* no branch: n is 0 as often as not */
+    if (__builtin_expect(r->nbits < n, 0))
+        RD_FILL();
     if (__builtin_expect(r->nbits < n, 0)) { /* more than 56 at once: a bit at a time */
         for (; corr; corr &= corr - 1) {
             if (r->nbits < 1)
@@ -359,7 +374,10 @@ JP_INLINE int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h,
                     zeros &= zeros - 1;
             int t = zeros ? __builtin_ctzll(zeros) : Se + 1;
             uint64_t corr = nz & span(k, t - 1); /* 0 when t == k (k >= 1 in an AC scan) */
-            corrections(pc, cf, corr, corr & keptz, p1, m1, r);
+            /* [k, t) holds run zeros and the rest nonzero: the count without a popcount on the
+             * reader's path */
+            unsigned n = zeros ? (unsigned)(t - k - run) : (unsigned)__builtin_popcountll(corr);
+            corrections(pc, cf, corr, n, corr & keptz, p1, m1, r);
             k = t;
             if (s) {
                 int z = k > 63 ? 63 : k;
@@ -371,7 +389,7 @@ JP_INLINE int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h,
     if (r->eobrun > 0) {
         if (k <= Se) {
             uint64_t corr = nz & span(k, Se);
-            corrections(pc, cf, corr, corr & keptz, p1, m1, r);
+            corrections(pc, cf, corr, (unsigned)__builtin_popcountll(corr), corr & keptz, p1, m1, r);
         }
         r->eobrun--;
     }
