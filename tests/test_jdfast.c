@@ -8,9 +8,9 @@
  *    the fast path is the one taken for the layouts it covers. */
 #include "internal.h"
 #include "jdfast.h"
+#include "jref.h"
 #include "tt.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -19,87 +19,8 @@
 
 #include <jpeglib.h>
 
-struct jerr {
-    struct jpeg_error_mgr pub;
-    jmp_buf jb;
-};
-static void on_error(j_common_ptr c)
-{
-    longjmp(((struct jerr *)c->err)->jb, 1);
-}
-static void on_message(j_common_ptr c, int level)
-{
-    if (level < 0)
-        c->err->num_warnings++;
-}
-
-/* errors longjmp to e->jb, warnings are counted */
-static void err_setup(struct jpeg_decompress_struct *d, struct jerr *e)
-{
-    d->err = jpeg_std_error(&e->pub);
-    e->pub.error_exit = on_error;
-    e->pub.emit_message = on_message;
-}
-
 static int compared, windows_compared;
 static unsigned features; /* kernels under test: THUMB_CPU_AVX2 or 0 */
-
-/* TT_REQUIRE for void helpers */
-#define NEED(cond, ...)                                                                                      \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            TT_CHECK(0, __VA_ARGS__);                                                                        \
-            return;                                                                                          \
-        }                                                                                                    \
-    } while (0)
-
-/* The header of data read into d, its output at scale/8 in colour space cs */
-static void header_at(struct jpeg_decompress_struct *d, const uint8_t *data, size_t len, int scale, J_COLOR_SPACE cs)
-{
-    jpeg_mem_src(d, data, (unsigned long)len);
-    jpeg_read_header(d, TRUE);
-    d->scale_num = (unsigned)scale;
-    d->scale_denom = 8;
-    d->out_color_space = cs;
-    jpeg_calc_output_dimensions(d);
-}
-
-/* libjpeg's decode at scale/8 into one buffer (settings as jpeg.c: islow, fancy upsampling). */
-static uint8_t *ref_decode(const uint8_t *data, size_t len, int scale, J_COLOR_SPACE cs, uint32_t *w, uint32_t *h,
-                           int *ch)
-{
-    struct jpeg_decompress_struct d;
-    struct jerr e;
-    err_setup(&d, &e);
-    uint8_t *volatile out = NULL;
-    jpeg_create_decompress(&d);
-    if (setjmp(e.jb)) {
-        jpeg_destroy_decompress(&d);
-        free(out);
-        return NULL;
-    }
-    header_at(&d, data, len, scale, cs);
-    d.dct_method = JDCT_ISLOW;
-    d.do_fancy_upsampling = TRUE;
-    jpeg_start_decompress(&d);
-    *w = d.output_width;
-    *h = d.output_height;
-    *ch = d.output_components;
-    size_t stride = (size_t)*w * (size_t)*ch;
-    out = malloc(stride * *h);
-    while (d.output_scanline < d.output_height) {
-        JSAMPROW r = out + (size_t)d.output_scanline * stride;
-        jpeg_read_scanlines(&d, &r, 1);
-    }
-    jpeg_finish_decompress(&d);
-    bool warned = e.pub.num_warnings > 0;
-    jpeg_destroy_decompress(&d);
-    if (warned) { /* corrupt or cut short: libjpeg's guess, not a reference (check_corrupt covers these) */
-        free(out);
-        return NULL;
-    }
-    return out;
-}
 
 /* jdfast over the window; compares each row with ref. Returns 1 compared, 0 not taken, -1 differs. */
 static int fast_compare(const char *name, const uint8_t *data, size_t len, int scale, J_COLOR_SPACE cs,
@@ -131,30 +52,7 @@ static int fast_compare(const char *name, const uint8_t *data, size_t len, int s
     }
     f = ff;
     TT_CHECK(thumb__jdfast_channels(ff) == ch, "%s: channels %d, libjpeg %d", name, thumb__jdfast_channels(ff), ch);
-    uint32_t y = y0;
-    result = 1;
-    while (y < y1 && result == 1) {
-        const uint8_t *rows[16];
-        int n = 0;
-        rc = thumb__jdfast_rows(ff, rows, &n);
-        if (rc != THUMB_OK || n < 1) {
-            TT_CHECK(0, "%s: rows %d at y %u", name, rc, (unsigned)y);
-            result = -1;
-            break;
-        }
-        for (int i = 0; i < n && result == 1; i++, y++) {
-            const uint8_t *want = ref + ((size_t)y * rw + x0) * (size_t)ch;
-            if (memcmp(rows[i], want, (size_t)(x1 - x0) * (size_t)ch) != 0) {
-                size_t k = 0;
-                while (rows[i][k] == want[k])
-                    k++;
-                TT_CHECK(0, "%s scale %d/8 cs %d window [%u,%u)x[%u,%u): row %u differs at byte %zu (%d vs %d)",
-                         name, scale, (int)cs, (unsigned)x0, (unsigned)x1, (unsigned)y0, (unsigned)y1, (unsigned)y,
-                         k, rows[i][k], want[k]);
-                result = -1;
-            }
-        }
-    }
+    result = rows_compare(name, ff, scale, cs, ref, rw, ch, x0, x1, y0, y1);
     thumb__jdfast_free(ff);
     jpeg_destroy_decompress(&d);
     return result;
@@ -163,48 +61,8 @@ static int fast_compare(const char *name, const uint8_t *data, size_t len, int s
 /* Whole image and a few random windows, at each scale and output space. */
 static void check_file(const char *name, const uint8_t *data, size_t len, int windows)
 {
-    static const J_COLOR_SPACE spaces[3] = {JCS_RGB, JCS_YCbCr, JCS_GRAYSCALE};
-    for (int si = 0; si < 4; si++) {
-        int scale = 1 << si;
-        for (int s = 0; s < 3; s++) {
-            uint32_t w, h;
-            int ch;
-            uint8_t *ref = ref_decode(data, len, scale, spaces[s], &w, &h, &ch);
-            if (!ref)
-                continue;
-            int r = fast_compare(name, data, len, scale, spaces[s], ref, w, ch, 0, w, 0, h);
-            if (r == 1)
-                compared++;
-            for (int i = 0; i < windows && r == 1; i++) {
-                uint32_t x0 = tt_rnd() % w, y0 = tt_rnd() % h;
-                uint32_t x1 = x0 + 1 + tt_rnd() % (w - x0), y1 = y0 + 1 + tt_rnd() % (h - y0);
-                if (fast_compare(name, data, len, scale, spaces[s], ref, w, ch, x0, x1, y0, y1) == 1)
-                    windows_compared++;
-            }
-            free(ref);
-        }
-    }
-}
-
-static void check_dir(const char *rel, int windows)
-{
-    DIR *dir = opendir(tt_corpus(rel));
-    NEED(dir, "corpus folder %s", rel);
-    struct dirent *de;
-    while ((de = readdir(dir))) {
-        const char *n = de->d_name;
-        size_t l = strlen(n);
-        if (!(l > 4 && (!strcmp(n + l - 4, ".jpg") || (l > 5 && !strcmp(n + l - 5, ".jpeg")))))
-            continue;
-        char path[600];
-        snprintf(path, sizeof path, "%s/%s", rel, n);
-        size_t len;
-        unsigned char *data = tt_read_file(tt_corpus(path), &len);
-        NEED(data, "read %s", path);
-        check_file(path, data, len, windows);
-        free(data);
-    }
-    closedir(dir);
+    int not_taken = 0; /* layouts jdfast does not take (test_jdfast does not count them) */
+    compare_scales(name, data, len, windows, 8, fast_compare, &compared, &windows_compared, &not_taken);
 }
 
 /* ---------------------------------------------------------------- files made here */
@@ -215,47 +73,11 @@ static uint8_t *encode(uint32_t w, uint32_t h, int grey, int sub420, int quality
 {
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr e;
-    c.err = jpeg_std_error(&e);
-    jpeg_create_compress(&c);
     unsigned char *buf = NULL;
     unsigned long n = 0;
-    jpeg_mem_dest(&c, &buf, &n);
-    c.image_width = w;
-    c.image_height = h;
-    c.input_components = grey ? 1 : 3;
-    c.in_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_set_defaults(&c);
-    jpeg_set_quality(&c, quality, TRUE);
-    if (!grey) {
-        c.comp_info[0].h_samp_factor = c.comp_info[0].v_samp_factor = sub420 ? 2 : 1;
-    }
-    if (restart_rows > 0)
-        c.restart_in_rows = restart_rows;
-    else if (restart_rows < 0)
-        c.restart_interval = (unsigned)-restart_rows;
+    made_begin(&c, &e, &buf, &n, w, h, grey, sub420, quality, restart_rows);
     jpeg_start_compress(&c, TRUE);
-    size_t stride = (size_t)w * (size_t)c.input_components;
-    uint8_t *row = malloc(stride);
-    uint32_t seed = tt_rnd();
-    while (c.next_scanline < h) {
-        uint32_t y = c.next_scanline;
-        for (size_t i = 0; i < stride; i++) {
-            /* smooth gradients with noise and a few hard edges */
-            uint32_t x = (uint32_t)(i / (size_t)c.input_components);
-            int v = (int)((x * 255) / (w + 1) + (y * 97) / (h + 1) + (i % 3) * 40) & 255;
-            if (((x / 7) + (y / 5) + seed) % 11 == 0)
-                v = 255 - v;
-            v += (int)(tt_rnd() % 31) - 15;
-            if (banded)
-                v = (y / 24) % 2 ? 90 : (int)(tt_rnd() % 256);
-            row[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-        }
-        JSAMPROW r = row;
-        jpeg_write_scanlines(&c, &r, 1);
-    }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
-    free(row);
+    made_rows(&c, tt_rnd(), 15, banded);
     *len = n;
     return buf;
 }
@@ -316,21 +138,6 @@ static int run(thumb_ctx *ctx, const uint8_t *data, size_t len, int fast, size_t
         *out_len = n;
     thumb_free(out);
     return rc;
-}
-
-/* Offset of the first byte after the SOS segment. */
-static size_t scan_start(const uint8_t *d, size_t len)
-{
-    for (size_t i = 2; i + 4 < len;) {
-        if (d[i] != 0xFF)
-            return 0;
-        int m = d[i + 1];
-        size_t seg = (size_t)d[i + 2] << 8 | d[i + 3];
-        if (m == 0xDA)
-            return i + 2 + seg;
-        i += 2 + seg;
-    }
-    return 0;
 }
 
 static void check_corrupt(void)
@@ -533,42 +340,6 @@ static void check_kernels(void)
 
 /* ---------------------------------------------------------------- through the library */
 
-typedef struct {
-    const uint8_t *p;
-    size_t n, pos;
-} reader;
-
-/* random short reads: 0xFF bytes and markers fall on read boundaries */
-static int64_t read_some(void *user, void *buf, size_t n)
-{
-    reader *r = user;
-    size_t k = 1 + tt_rnd() % 3000;
-    if (k > n)
-        k = n;
-    if (k > r->n - r->pos)
-        k = r->n - r->pos;
-    memcpy(buf, r->p + r->pos, k);
-    r->pos += k;
-    return (int64_t)k;
-}
-
-typedef struct {
-    uint8_t *p;
-    size_t n, cap;
-} sink;
-
-static int write_all(void *user, const void *buf, size_t n)
-{
-    sink *s = user;
-    if (s->n + n > s->cap) {
-        s->cap = (s->n + n) * 2;
-        s->p = realloc(s->p, s->cap);
-    }
-    memcpy(s->p + s->n, buf, n);
-    s->n += n;
-    return 0;
-}
-
 /* RGB all the way (no_ycc): jdfast's rows are libjpeg's, so the thumbnail is libjpeg's byte for
  * byte, from memory and from a stream read in random short pieces; a cut stream is ETRUNCATED. */
 static void check_library_data(const char *rel, const uint8_t *data, size_t len, int *same, int *total)
@@ -593,14 +364,14 @@ static void check_library_data(const char *rel, const uint8_t *data, size_t len,
             (*total)++;
             *same += xn == yn && !memcmp(x, y, xn);
             ctx->no_jdfast = 0;
-            reader r = {data, len, 0};
+            reader r = {data, len, 0, 3000};
             sink s = {NULL, 0, 0};
             int rc = thumb_thumbnail_stream(ctx, read_some, &r, &o, write_all, &s);
             TT_CHECK(rc == THUMB_OK && s.n == xn && !memcmp(s.p, x, xn), "%s: stream %s, %zu bytes vs %zu", rel,
                      thumb_error_name(rc), s.n, xn);
             free(s.p);
             if (b == 0) {
-                reader cut = {data, len * 2 / 3, 0};
+                reader cut = {data, len * 2 / 3, 0, 3000};
                 sink t = {NULL, 0, 0};
                 rc = thumb_thumbnail_stream(ctx, read_some, &cut, &o, write_all, &t);
                 TT_CHECK(rc == THUMB_ETRUNCATED, "%s cut to 2/3: %s", rel, thumb_error_name(rc));
@@ -666,33 +437,7 @@ static int check_half(const char *name, const uint8_t *data, size_t len)
                 continue;
             }
             f = ff;
-            uint32_t ny = 0, nc = 0, cx0 = x0 / 2, cy0 = y0 / 2, cx1 = (x1 + 1) / 2, cy1 = (y1 + 1) / 2;
-            int bad = 0;
-            while ((ny < y1 - y0 || nc < cy1 - cy0) && !bad) {
-                tplanes p;
-                if (thumb__jdfast_planes(ff, &p) != THUMB_OK || (p.ny == 0 && p.nc == 0)) {
-                    TT_CHECK(0, "%s %d/8 [%u,%u)x[%u,%u): planes stopped at %u, %u", name, scale, x0, x1, y0, y1, ny, nc);
-                    bad = 1;
-                    break;
-                }
-                for (int i = 0; i < p.ny && !bad; i++, ny++)
-                    for (uint32_t x = x0; x < x1 && !bad; x++)
-                        if (p.y[i][x - x0] != ry[((size_t)(y0 + ny) * w + x) * 3]) {
-                            TT_CHECK(0, "%s %d/8 [%u,%u)x[%u,%u): Y differs at %u,%u", name, scale, x0, x1, y0, y1, x,
-                                     y0 + ny);
-                            bad = 1;
-                        }
-                for (int i = 0; i < p.nc && !bad; i++, nc++)
-                    for (uint32_t x = cx0; x < cx1 && !bad; x++) {
-                        const uint8_t *want = rc + ((size_t)(cy0 + nc) * cw + x) * 3;
-                        if (p.cb[i][x - cx0] != want[1] || p.cr[i][x - cx0] != want[2]) {
-                            TT_CHECK(0, "%s %d/8 [%u,%u)x[%u,%u): chroma differs at %u,%u", name, scale, x0, x1, y0,
-                                     y1, x, cy0 + nc);
-                            bad = 1;
-                        }
-                    }
-            }
-            done += !bad;
+            done += planes_compare(name, ff, scale, ry, w, rc, cw, x0, x1, y0, y1);
             thumb__jdfast_free(ff);
             jpeg_destroy_decompress(&d);
         }
@@ -711,10 +456,10 @@ int main(void)
         if (pass == 0 && !features)
             continue;
         compared = windows_compared = 0;
-        check_dir("photos", 4);
-        check_dir("exif", 1);
-        check_dir("jpeg-variants", 2);
-        check_dir("edge", 0);
+        check_dir("photos", 4, check_file);
+        check_dir("exif", 1, check_file);
+        check_dir("jpeg-variants", 2, check_file);
+        check_dir("edge", 0, check_file);
         int corpus = compared;
         check_made();
         static const char *half_files[] = {"photos/2569067123_aca715a2ee_o.jpg", "photos/flowers.jpeg",

@@ -9,9 +9,9 @@
  *    holds, and the store is the size jprog.h says. */
 #include "internal.h"
 #include "jprog.h"
+#include "jref.h"
 #include "tt.h"
 
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,87 +20,8 @@
 
 #include <jpeglib.h>
 
-struct jerr {
-    struct jpeg_error_mgr pub;
-    jmp_buf jb;
-};
-static void on_error(j_common_ptr c)
-{
-    longjmp(((struct jerr *)c->err)->jb, 1);
-}
-static void on_message(j_common_ptr c, int level)
-{
-    if (level < 0)
-        c->err->num_warnings++;
-}
-static void err_setup(struct jpeg_decompress_struct *d, struct jerr *e)
-{
-    d->err = jpeg_std_error(&e->pub);
-    e->pub.error_exit = on_error;
-    e->pub.emit_message = on_message;
-}
-
 static int compared, windows_compared, half_compared, not_taken;
 static unsigned features;
-
-#define NEED(cond, ...)                                                                                      \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            TT_CHECK(0, __VA_ARGS__);                                                                        \
-            return;                                                                                          \
-        }                                                                                                    \
-    } while (0)
-
-static void header_at(struct jpeg_decompress_struct *d, const uint8_t *data, size_t len, int scale, J_COLOR_SPACE cs)
-{
-    jpeg_mem_src(d, data, (unsigned long)len);
-    jpeg_read_header(d, TRUE);
-    d->scale_num = (unsigned)scale;
-    d->scale_denom = 8;
-    d->out_color_space = cs;
-    jpeg_calc_output_dimensions(d);
-}
-
-/* libjpeg's decode at scale/8 (islow, fancy upsampling, as jpeg.c); NULL when it warned */
-static uint8_t *ref_decode(const uint8_t *data, size_t len, int scale, J_COLOR_SPACE cs, uint32_t *w, uint32_t *h,
-                           int *ch)
-{
-    struct jpeg_decompress_struct d;
-    struct jerr e;
-    err_setup(&d, &e);
-    uint8_t *volatile out = NULL;
-    jpeg_create_decompress(&d);
-    if (setjmp(e.jb)) {
-        jpeg_destroy_decompress(&d);
-        free(out);
-        return NULL;
-    }
-    header_at(&d, data, len, scale, cs);
-    d.dct_method = JDCT_ISLOW;
-    d.do_fancy_upsampling = TRUE;
-    jpeg_start_decompress(&d);
-    *w = d.output_width;
-    *h = d.output_height;
-    *ch = d.output_components;
-    size_t stride = (size_t)*w * (size_t)*ch;
-    out = malloc(stride * *h);
-    while (d.output_scanline < d.output_height) {
-        JSAMPROW r = out + (size_t)d.output_scanline * stride;
-        jpeg_read_scanlines(&d, &r, 1);
-    }
-    bool complete = true; /* every coefficient's last bit sent (jpeg.c fails the file otherwise) */
-    for (int ci = 0; d.coef_bits && ci < d.num_components; ci++)
-        for (int k = 0; k < 64; k++)
-            complete = complete && d.coef_bits[ci][k] == 0;
-    jpeg_finish_decompress(&d);
-    bool warned = e.pub.num_warnings > 0 || !complete;
-    jpeg_destroy_decompress(&d);
-    if (warned) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
 
 static bool quiet;
 static jdfast *live; /* thumb__jprog_start sets it before anything can longjmp */
@@ -134,30 +55,7 @@ static int prog_compare(const char *name, const uint8_t *data, size_t len, int s
         jpeg_destroy_decompress(&d);
         return -1;
     }
-    int result = 1;
-    uint32_t y = y0;
-    while (y < y1 && result == 1) {
-        const uint8_t *rows[16];
-        int n = 0;
-        rc = thumb__jdfast_rows(ff, rows, &n);
-        if (rc != THUMB_OK || n < 1) {
-            TT_CHECK(0, "%s: rows %d at y %u", name, rc, (unsigned)y);
-            result = -1;
-            break;
-        }
-        for (int i = 0; i < n && result == 1; i++, y++) {
-            const uint8_t *want = ref + ((size_t)y * rw + x0) * (size_t)ch;
-            if (memcmp(rows[i], want, (size_t)(x1 - x0) * (size_t)ch) != 0) {
-                size_t k = 0;
-                while (rows[i][k] == want[k])
-                    k++;
-                TT_CHECK(0, "%s scale %d/8 cs %d window [%u,%u)x[%u,%u): row %u differs at byte %zu (%d vs %d)",
-                         name, scale, (int)cs, (unsigned)x0, (unsigned)x1, (unsigned)y0, (unsigned)y1, (unsigned)y,
-                         k, rows[i][k], want[k]);
-                result = -1;
-            }
-        }
-    }
+    int result = rows_compare(name, ff, scale, cs, ref, rw, ch, x0, x1, y0, y1);
     thumb__jdfast_free(ff);
     jpeg_destroy_decompress(&d);
     return result;
@@ -208,33 +106,7 @@ static void half_compare(const char *name, const uint8_t *data, size_t len, int 
                 jpeg_destroy_decompress(&d);
                 continue;
             }
-            uint32_t ny = 0, nc = 0, cx0 = x0 / 2, cy0 = y0 / 2, cx1 = (x1 + 1) / 2, cy1 = (y1 + 1) / 2;
-            int bad = 0;
-            while ((ny < y1 - y0 || nc < cy1 - cy0) && !bad) {
-                tplanes p;
-                if (thumb__jdfast_planes(ff, &p) != THUMB_OK || (p.ny == 0 && p.nc == 0)) {
-                    TT_CHECK(0, "%s %d/8: planes stopped at %u, %u", name, scale, ny, nc);
-                    bad = 1;
-                    break;
-                }
-                for (int i = 0; i < p.ny && !bad; i++, ny++)
-                    for (uint32_t x = x0; x < x1 && !bad; x++)
-                        if (p.y[i][x - x0] != ry[((size_t)(y0 + ny) * w + x) * 3]) {
-                            TT_CHECK(0, "%s half %d/8 [%u,%u)x[%u,%u): Y differs at %u,%u", name, scale, x0, x1, y0,
-                                     y1, x, y0 + ny);
-                            bad = 1;
-                        }
-                for (int i = 0; i < p.nc && !bad; i++, nc++)
-                    for (uint32_t x = cx0; x < cx1 && !bad; x++) {
-                        const uint8_t *want = rc + ((size_t)(cy0 + nc) * cw + x) * 3;
-                        if (p.cb[i][x - cx0] != want[1] || p.cr[i][x - cx0] != want[2]) {
-                            TT_CHECK(0, "%s half %d/8 [%u,%u)x[%u,%u): chroma differs at %u,%u", name, scale, x0, x1,
-                                     y0, y1, x, cy0 + nc);
-                            bad = 1;
-                        }
-                    }
-            }
-            half_compared += !bad;
+            half_compared += planes_compare(name, ff, scale, ry, w, rc, cw, x0, x1, y0, y1);
             thumb__jdfast_free(ff);
             jpeg_destroy_decompress(&d);
         }
@@ -245,28 +117,7 @@ static void half_compare(const char *name, const uint8_t *data, size_t len, int 
 
 static void check_file(const char *name, const uint8_t *data, size_t len, int windows)
 {
-    static const J_COLOR_SPACE spaces[3] = {JCS_RGB, JCS_YCbCr, JCS_GRAYSCALE};
-    for (int scale = 1; scale <= 4; scale *= 2) {
-        for (int s = 0; s < 3; s++) {
-            uint32_t w, h;
-            int ch;
-            uint8_t *ref = ref_decode(data, len, scale, spaces[s], &w, &h, &ch);
-            if (!ref)
-                continue;
-            int r = prog_compare(name, data, len, scale, spaces[s], ref, w, ch, 0, w, 0, h);
-            if (r == 1)
-                compared++;
-            else if (r == 0)
-                not_taken++;
-            for (int i = 0; i < windows && r == 1; i++) {
-                uint32_t x0 = tt_rnd() % w, y0 = tt_rnd() % h;
-                uint32_t x1 = x0 + 1 + tt_rnd() % (w - x0), y1 = y0 + 1 + tt_rnd() % (h - y0);
-                if (prog_compare(name, data, len, scale, spaces[s], ref, w, ch, x0, x1, y0, y1) == 1)
-                    windows_compared++;
-            }
-            free(ref);
-        }
-    }
+    compare_scales(name, data, len, windows, 4, prog_compare, &compared, &windows_compared, &not_taken);
     half_compare(name, data, len, windows / 2);
 }
 
@@ -300,24 +151,10 @@ static uint8_t *encode_prog(uint32_t w, uint32_t h, int kind, int script, int qu
 {
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr e;
-    c.err = jpeg_std_error(&e);
-    jpeg_create_compress(&c);
     unsigned char *buf = NULL;
     unsigned long n = 0;
-    jpeg_mem_dest(&c, &buf, &n);
     bool grey = kind == 2;
-    c.image_width = w;
-    c.image_height = h;
-    c.input_components = grey ? 1 : 3;
-    c.in_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_set_defaults(&c);
-    jpeg_set_quality(&c, quality, TRUE);
-    if (!grey)
-        c.comp_info[0].h_samp_factor = c.comp_info[0].v_samp_factor = kind == 0 ? 2 : 1;
-    if (restart > 0)
-        c.restart_in_rows = restart;
-    else if (restart < 0)
-        c.restart_interval = (unsigned)-restart;
+    made_begin(&c, &e, &buf, &n, w, h, grey, kind == 0, quality, restart);
     if (script == 0 || (grey && script != 2)) {
         jpeg_simple_progression(&c);
     } else if (grey) {
@@ -335,24 +172,7 @@ static uint8_t *encode_prog(uint32_t w, uint32_t h, int kind, int script, int qu
     }
     c.optimize_coding = !std_tables;
     jpeg_start_compress(&c, TRUE);
-    size_t stride = (size_t)w * (size_t)c.input_components;
-    uint8_t *row = malloc(stride);
-    while (c.next_scanline < h) {
-        uint32_t y = c.next_scanline;
-        for (size_t i = 0; i < stride; i++) {
-            uint32_t x = (uint32_t)(i / (size_t)c.input_components);
-            int v = (int)((x * 255) / (w + 1) + (y * 97) / (h + 1) + (i % 3) * 40) & 255;
-            if (((x / 7) + (y / 5)) % 11 == 0)
-                v = 255 - v;
-            v += (int)(tt_rnd() % 41) - 20;
-            row[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-        }
-        JSAMPROW r = row;
-        jpeg_write_scanlines(&c, &r, 1);
-    }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
-    free(row);
+    made_rows(&c, 0, 20, false);
     *len = n;
     return buf;
 }
@@ -387,27 +207,6 @@ static void check_made(void)
                 made++;
             }
     TT_CHECK(made == 96, "made %d files", made);
-}
-
-static void check_dir(const char *rel, int windows)
-{
-    DIR *dir = opendir(tt_corpus(rel));
-    NEED(dir, "corpus folder %s", rel);
-    struct dirent *de;
-    while ((de = readdir(dir))) {
-        const char *n = de->d_name;
-        size_t l = strlen(n);
-        if (!(l > 4 && (!strcmp(n + l - 4, ".jpg") || (l > 5 && !strcmp(n + l - 5, ".jpeg")))))
-            continue;
-        char path[600];
-        snprintf(path, sizeof path, "%s/%s", rel, n);
-        size_t len;
-        unsigned char *data = tt_read_file(tt_corpus(path), &len);
-        NEED(data, "read %s", path);
-        check_file(path, data, len, windows);
-        free(data);
-    }
-    closedir(dir);
 }
 
 /* The store is what jprog.h says: grey 256x200 (32x25 blocks), whole image: 1/8 keeps 2 bytes a
@@ -471,56 +270,6 @@ static int run(thumb_ctx *ctx, const uint8_t *data, size_t len, int fast, uint32
     return rc;
 }
 
-/* Offset of the first byte after the first SOS segment */
-static size_t scan_start(const uint8_t *d, size_t len)
-{
-    for (size_t i = 2; i + 4 < len;) {
-        if (d[i] != 0xFF)
-            return 0;
-        size_t seg = (size_t)d[i + 2] << 8 | d[i + 3];
-        if (d[i + 1] == 0xDA)
-            return i + 2 + seg;
-        i += 2 + seg;
-    }
-    return 0;
-}
-
-typedef struct {
-    const uint8_t *p;
-    size_t n, pos;
-} reader;
-
-/* random short reads: 0xFF bytes, markers and scan boundaries fall on read boundaries */
-static int64_t read_some(void *user, void *buf, size_t n)
-{
-    reader *r = user;
-    size_t k = 1 + tt_rnd() % 700;
-    if (k > n)
-        k = n;
-    if (k > r->n - r->pos)
-        k = r->n - r->pos;
-    memcpy(buf, r->p + r->pos, k);
-    r->pos += k;
-    return (int64_t)k;
-}
-
-typedef struct {
-    uint8_t *p;
-    size_t n, cap;
-} sink;
-
-static int write_all(void *user, const void *buf, size_t n)
-{
-    sink *s = user;
-    if (s->n + n > s->cap) {
-        s->cap = (s->n + n) * 2;
-        s->p = realloc(s->p, s->cap);
-    }
-    memcpy(s->p + s->n, buf, n);
-    s->n += n;
-    return 0;
-}
-
 /* thumbnails as libjpeg's, from memory and from a stream read in short pieces; damage ends with
  * libjpeg's code */
 static void check_library(void)
@@ -548,13 +297,13 @@ static void check_library(void)
                     thumb_options_init(&o);
                     o.width = o.height = boxes[b];
                     o.fit = THUMB_FIT_COVER;
-                    reader rd = {data, len, 0};
+                    reader rd = {data, len, 0, 700};
                     sink sk = {NULL, 0, 0};
                     int rs = thumb_thumbnail_stream(ctx, read_some, &rd, &o, write_all, &sk);
                     TT_CHECK(rs == THUMB_OK && sk.n == xn && !memcmp(sk.p, x, xn), "kind %d script %d: stream %s",
                              kind, script, thumb_error_name(rs));
                     free(sk.p);
-                    reader cut = {data, len * 3 / 4, 0};
+                    reader cut = {data, len * 3 / 4, 0, 700};
                     sink sc = {NULL, 0, 0};
                     rs = thumb_thumbnail_stream(ctx, read_some, &cut, &o, write_all, &sc);
                     TT_CHECK(rs == THUMB_ETRUNCATED, "kind %d script %d: stream cut to 3/4: %s", kind, script,
@@ -664,8 +413,8 @@ int main(void)
         if (pass && !features)
             break;
         check_made();
-        check_dir("jpeg-variants", 3);
-        check_dir("photos", 1);
+        check_dir("jpeg-variants", 3, check_file);
+        check_dir("photos", 1, check_file);
     }
     check_store();
     check_library();
