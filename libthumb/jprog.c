@@ -24,6 +24,9 @@ typedef struct jp_comp {
     uint8_t wslot[64];              /* zig-zag index -> the slot a decoded coefficient is stored in:
                                      * slot, or K for one not kept (no branch in the decoders) */
     uint8_t nat[64];                /* slot -> natural index */
+    int nchunk;                     /* refinement on x86: slots in groups of 16 (K = 25: 2, K = 49: 4) */
+    uint8_t zctl[64 * 2];           /* slot j's 16-bit lane: the byte of a zig-zag mask with its bit, */
+    uint16_t zbit[64];              /* and that bit (0x100, a bit no byte has, for a lane with no slot) */
     int s;                          /* output samples per block side: 1, 2, 4, 8 */
     uint64_t keptz;                 /* the kept coefficients as a zig-zag mask */
     uint32_t wb, hb;                /* the component's blocks (width_in_blocks, height_in_blocks) */
@@ -335,6 +338,140 @@ __attribute__((target("bmi2"))) static inline uint64_t nth_bit(uint64_t x, int n
 }
 #endif
 
+#if defined(__x86_64__) || defined(__i386__)
+#define R2(n) n, n + 128, n + 64, n + 192
+#define R4(n) R2(n), R2(n + 32), R2(n + 16), R2(n + 48)
+#define R6(n) R4(n), R4(n + 8), R4(n + 4), R4(n + 12)
+static const uint8_t rev8[256] = {R6(0), R6(2), R6(1), R6(3)}; /* a byte's bits reversed */
+#undef R2
+#undef R4
+#undef R6
+
+/* x's bits reversed */
+static inline uint64_t rev64(uint64_t x)
+{
+    x = __builtin_bswap64(x);
+    x = (x >> 1 & 0x5555555555555555ull) | (x & 0x5555555555555555ull) << 1;
+    x = (x >> 2 & 0x3333333333333333ull) | (x & 0x3333333333333333ull) << 2;
+    return (x >> 4 & 0x0F0F0F0F0F0F0F0Full) | (x & 0x0F0F0F0F0F0F0F0Full) << 4;
+}
+
+/* The correction bits of the n nonzero coefficients in corr (a zig-zag mask), taken from the
+ * reader: the mask of those whose bit is 1. The bits come first to last for the coefficients from
+ * the lowest; reversed, the i-th bit is bit i, and PDEP puts it on corr's i-th coefficient. */
+__attribute__((target("popcnt,bmi2"))) static inline uint64_t take_ones(jp_rd *r, uint64_t corr, unsigned n)
+{
+    if (__builtin_expect(r->nbits < n, 0))
+        RD_FILL();
+    uint64_t b = r->bits;
+    if (__builtin_expect(n <= 16, 1)) { /* after a symbol the reader has 38 bits or more */
+        RD_DROP(n);
+        return _pdep_u64(rev8[b >> 56] | (uint64_t)rev8[b >> 48 & 0xFF] << 8, corr);
+    }
+    if (__builtin_expect(n <= 56, 1)) { /* a fill leaves 56 or more */
+        RD_DROP(n);
+        return _pdep_u64(rev64(b), corr);
+    }
+    uint64_t ones = 0; /* 57 to 63: a bit at a time */
+    for (; corr; corr &= corr - 1) {
+        if (r->nbits < 1)
+            RD_FILL();
+        ones |= (r->bits >> 63) ? corr & -corr : 0;
+        RD_DROP(1);
+    }
+    return ones;
+}
+
+/* A refined block's kept slots, all at once: each kept coefficient whose correction bit is 1
+ * (ones) and does not have p1 yet moves p1 away from zero (libjpeg's decode_mcu_AC_refine), and
+ * each new one (newm) becomes p1, or -p1 where negm. The masks are zig-zag; lane j of a group of
+ * 16 picks its slot's bit with one byte shuffle. A group past the block's slots rewrites the next
+ * block's (or the padding's) unchanged. */
+__attribute__((target("popcnt,bmi2,avx2"))) static inline void refine_apply(const jp_comp *pc, int16_t *cf,
+                                                                              uint64_t ones, uint64_t newm,
+                                                                              uint64_t negm, int p1)
+{
+    const __m256i O = _mm256_set1_epi64x((long long)ones), N = _mm256_set1_epi64x((long long)newm);
+    const __m256i G = _mm256_set1_epi64x((long long)negm), P1 = _mm256_set1_epi16((short)p1);
+    const __m256i Z = _mm256_setzero_si256();
+    for (int j = 0; j < pc->nchunk; j++) {
+        const __m256i ctl = _mm256_loadu_si256((const __m256i *)(pc->zctl + 32 * j));
+        const __m256i bit = _mm256_loadu_si256((const __m256i *)(pc->zbit + 16 * j));
+        __m256i v = _mm256_loadu_si256((const __m256i *)(cf + 16 * j));
+        __m256i so = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_shuffle_epi8(O, ctl), bit), bit);
+        __m256i sn = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_shuffle_epi8(N, ctl), bit), bit);
+        __m256i sg = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_shuffle_epi8(G, ctl), bit), bit);
+        __m256i sv = _mm256_srai_epi16(v, 15);
+        __m256i d = _mm256_sub_epi16(_mm256_xor_si256(P1, sv), sv); /* v >= 0 ? p1 : -p1 */
+        __m256i lack = _mm256_cmpeq_epi16(_mm256_and_si256(v, P1), Z);
+        v = _mm256_add_epi16(v, _mm256_and_si256(d, _mm256_and_si256(so, lack)));
+        __m256i nv = _mm256_sub_epi16(_mm256_xor_si256(P1, sg), sg); /* negm ? -p1 : p1 */
+        v = _mm256_blendv_epi8(v, nv, sn);
+        _mm256_storeu_si256((__m256i *)(cf + 16 * j), v);
+    }
+}
+
+/* ac_refine with BMI2 and AVX2: the symbols leave the block's changes in three masks (corrections
+ * that are 1, new coefficients, their signs) and refine_apply stores them once, with no branch per
+ * coefficient and no store in the symbol loop */
+__attribute__((target("popcnt,bmi2,avx2"))) static inline int ac_refine_x86(jprog *P, jp_rd *r, const jp_comp *pc,
+                                                                              const jp_huff *h, uint64_t *nzp,
+                                                                              int16_t *cf, bool in, int Ss, int Se,
+                                                                              int Al)
+{
+    uint64_t nz = *nzp, ones = 0, newm = 0, negm = 0;
+    int k = Ss;
+    if (r->eobrun == 0) {
+        for (; k <= Se; k++) {
+            RD_FILL();
+            int len, rs = symbol(h, r->bits, &len, &r->bad);
+            RD_DROP(len);
+            int run = rs >> 4, s = rs & 15;
+            uint64_t neg = 0;
+            if (s) {
+                if (s != 1) {
+                    int rc = thumb__jd_warn(P->f, "bad Huffman code");
+                    if (rc != THUMB_OK)
+                        return rc;
+                }
+                neg = (r->bits >> 63) ^ 1;
+                RD_DROP(1);
+            } else if (run != 15) {
+                r->eobrun = 1u << run;
+                if (run) {
+                    r->eobrun += (uint32_t)(r->bits >> (64 - run));
+                    RD_DROP(run);
+                }
+                break;
+            }
+            uint64_t zeros = _pdep_u64(1ull << run, ~nz & span(k, Se));
+            int t = zeros ? __builtin_ctzll(zeros) : Se + 1;
+            uint64_t corr = nz & span(k, t - 1);
+            unsigned n = zeros ? (unsigned)(t - k - run) : (unsigned)__builtin_popcountll(corr);
+            ones |= take_ones(r, corr, n);
+            k = t;
+            if (s) {
+                uint64_t bit = 1ull << (k > 63 ? 63 : k);
+                nz |= bit;
+                newm |= bit;
+                negm |= bit & -neg;
+            }
+        }
+    }
+    if (r->eobrun > 0) {
+        if (k <= Se) {
+            uint64_t corr = nz & span(k, Se);
+            ones |= take_ones(r, corr, (unsigned)__builtin_popcountll(corr));
+        }
+        r->eobrun--;
+    }
+    *nzp = nz;
+    if (in)
+        refine_apply(pc, cf, ones, newm, negm, 1 << Al);
+    return THUMB_OK;
+}
+#endif
+
 JP_INLINE int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h, uint64_t *nzp, int16_t *cf,
                         uint64_t keptz, int Ss, int Se, int Al, bool bmi2)
 {
@@ -590,7 +727,13 @@ JP_INLINE int scan_ac_body(jprog *P, jp_rd *rd, bool bmi2)
                 bool in = cfrow && bx - pc->bx0 < nbx;
                 int16_t *cf = in ? cfrow + (size_t)(bx - pc->bx0) * (size_t)pc->KS : scratch;
                 if (refine) {
-                    if ((rc = ac_refine(P, &r, pc, h, nzrow + bx, cf, in ? pc->keptz : 0, Ss, Se, Al, bmi2)) != THUMB_OK)
+#if defined(__x86_64__) || defined(__i386__)
+                    if (bmi2)
+                        rc = ac_refine_x86(P, &r, pc, h, nzrow + bx, cf, in, Ss, Se, Al);
+                    else
+#endif
+                        rc = ac_refine(P, &r, pc, h, nzrow + bx, cf, in ? pc->keptz : 0, Ss, Se, Al, bmi2);
+                    if (rc != THUMB_OK)
                         break;
                 } else {
                     ac_first(&r, pc, h, nzrow + bx, cf, Ss, Se, Al);
@@ -613,8 +756,9 @@ static int scan_ac(jprog *P, jp_rd *rd)
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-/* The same with POPCNT (and BMI2's shifts), taken with the AVX2 kernels as jdfast's BMI2 build */
-__attribute__((target("popcnt,bmi2"))) static int scan_ac_x86(jprog *P, jp_rd *rd)
+/* The same with POPCNT, BMI2 (PDEP, shifts) and AVX2 (refine_apply), taken with the AVX2 kernels as
+ * jdfast's BMI2 build */
+__attribute__((target("popcnt,bmi2,avx2"))) static int scan_ac_x86(jprog *P, jp_rd *rd)
 {
     return scan_ac_body(P, rd, true);
 }
@@ -702,7 +846,7 @@ static void expand(const jp_comp *pc, const int16_t *cf, int16_t *blk)
 #if defined(__x86_64__) || defined(__i386__)
 /* The same a row at a time: at 2/8 a kept row is 5 slots (columns 0, 1, 3, 5, 7), at 4/8 7
  * (all but column 4), spread by one shuffle; the loads read at most 3 slots past the block's
- * (the store has 16 bytes of padding) */
+ * (the store has 64 bytes of padding) */
 __attribute__((target("ssse3"))) static void expand_ssse3(const jp_comp *pc, const int16_t *cf, int16_t *blk)
 {
     if (pc->s == 2) {
@@ -789,6 +933,16 @@ static void comp_setup(jprog *P, int i, bool half)
         pc->bits[k] = -1;
     }
     pc->KS = pc->K > 1 ? pc->K + 1 : pc->K;
+    pc->nchunk = (pc->K + 15) / 16;
+    for (int j = 0; j < 64; j++) {
+        pc->zctl[2 * j] = pc->zctl[2 * j + 1] = 0x80; /* a pshufb index that gives 0 */
+        pc->zbit[j] = 0x100;
+    }
+    for (int k = 0; k < 64; k++)
+        if (pc->slot[k] >= 0) {
+            pc->zctl[2 * pc->slot[k]] = (uint8_t)(k >> 3);
+            pc->zbit[pc->slot[k]] = (uint16_t)(1u << (k & 7));
+        }
     for (int k = 0; k < 64; k++)
         pc->wslot[k] = (uint8_t)(pc->slot[k] >= 0 ? pc->slot[k] : pc->K);
     pc->wb = ci->width_in_blocks;
@@ -824,7 +978,8 @@ static int store_alloc(jprog *P)
         return thumb__jd_fail(f, THUMB_ELIMIT_MEMORY, "jpeg: %s", "progressive coefficients over the frame limit");
     for (int i = 0; i < P->ncomp; i++) {
         jp_comp *pc = &P->comp[i];
-        if ((pc->cbytes && !(pc->coef = calloc(1, (size_t)pc->cbytes + 16))) || /* expand_ssse3 reads past */
+        /* expand_ssse3 reads 3 slots past a block and refine_apply rewrites up to 15 (unchanged) */
+        if ((pc->cbytes && !(pc->coef = calloc(1, (size_t)pc->cbytes + 64))) ||
             (pc->zbytes && !(pc->nz = calloc(1, (size_t)pc->zbytes))))
             return thumb__jd_fail(f, THUMB_ENOMEM, "jpeg: %s", "out of memory for progressive coefficients");
     }
