@@ -2,6 +2,7 @@
  * See jprog.h for what it keeps and why the samples are libjpeg's. */
 #include "jprog.h"
 #include "jdfast_int.h"
+#include "internal.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ struct jp_rd;
 
 typedef struct jprog {
     jdfast *f;
+    thumb_ctx *ctx;                 /* keeps the store between calls (may be NULL) */
+    uint8_t *store;                 /* every component's coef and nz, one allocation */
+    size_t store_cap;
     j_decompress_ptr c;
     const jprog_limits *lim;
     int ncomp;
@@ -58,9 +62,14 @@ static void prog_free(void *p)
     jprog *P = p;
     if (!P)
         return;
-    for (int i = 0; i < P->ncomp; i++) {
-        free(P->comp[i].coef);
-        free(P->comp[i].nz);
+    thumb_ctx *ctx = P->ctx;
+    if (P->store && ctx && ctx->cache_weights && P->store_cap <= THUMB_PROG_STORE_MAX &&
+        P->store_cap > ctx->prog_store_cap) {
+        free(ctx->prog_store);
+        ctx->prog_store = P->store;
+        ctx->prog_store_cap = P->store_cap;
+    } else {
+        free(P->store);
     }
     free(P);
 }
@@ -970,18 +979,44 @@ static void comp_setup(jprog *P, int i, bool half)
     P->bytes += pc->cbytes + pc->zbytes;
 }
 
-/* The store, once every component's size is known to be within the limit */
+/* The store, once every component's size is known to be within the limit: one zeroed allocation
+ * (the context's kept one when it is big enough), each part a multiple of 64 bytes, each coef part with 64
+ * bytes after it (expand_ssse3 reads 3 slots past a block and refine_apply rewrites up to 15,
+ * unchanged) */
 static int store_alloc(jprog *P)
 {
     jdfast *f = P->f;
     if (P->bytes > P->lim->max_bytes)
         return thumb__jd_fail(f, THUMB_ELIMIT_MEMORY, "jpeg: %s", "progressive coefficients over the frame limit");
+    size_t off[3][2], n = 0; /* within max_bytes (a size_t) plus 192 bytes a component */
     for (int i = 0; i < P->ncomp; i++) {
         jp_comp *pc = &P->comp[i];
-        /* expand_ssse3 reads 3 slots past a block and refine_apply rewrites up to 15 (unchanged) */
-        if ((pc->cbytes && !(pc->coef = calloc(1, (size_t)pc->cbytes + 64))) ||
-            (pc->zbytes && !(pc->nz = calloc(1, (size_t)pc->zbytes))))
+        off[i][0] = n;
+        n += pc->cbytes ? ((size_t)pc->cbytes + 64 + 63) & ~(size_t)63 : 0;
+        off[i][1] = n;
+        n += ((size_t)pc->zbytes + 63) & ~(size_t)63;
+    }
+    thumb_ctx *ctx = P->ctx;
+    if (ctx && ctx->prog_store && ctx->prog_store_cap >= n) {
+        P->store = ctx->prog_store;
+        P->store_cap = ctx->prog_store_cap;
+        ctx->prog_store = NULL;
+        ctx->prog_store_cap = 0;
+        memset(P->store, 0, n);
+    } else {
+        if (ctx) { /* never two stores at once */
+            free(ctx->prog_store);
+            ctx->prog_store = NULL;
+            ctx->prog_store_cap = 0;
+        }
+        P->store_cap = n ? n : 64;
+        if (!(P->store = calloc(1, P->store_cap)))
             return thumb__jd_fail(f, THUMB_ENOMEM, "jpeg: %s", "out of memory for progressive coefficients");
+    }
+    for (int i = 0; i < P->ncomp; i++) {
+        jp_comp *pc = &P->comp[i];
+        pc->coef = pc->cbytes ? (int16_t *)(void *)(P->store + off[i][0]) : NULL;
+        pc->nz = pc->zbytes ? (uint64_t *)(void *)(P->store + off[i][1]) : NULL;
     }
     return THUMB_OK;
 }
@@ -1003,6 +1038,7 @@ int thumb__jprog_start(jdfast **out, thumb_ctx *ctx, j_decompress_ptr c, uint32_
         return thumb__fail(ctx, THUMB_ENOMEM, "jpeg: out of memory");
     }
     P->f = f;
+    P->ctx = ctx;
     P->c = c;
     P->lim = lim;
     P->ncomp = c->num_components;

@@ -32,6 +32,7 @@ void thumb_ctx_free(thumb_ctx *ctx) {
     thumb__colour_cache_clear(ctx);
     thumb__resample_cache_clear(ctx);
     free(ctx->scratch);
+    free(ctx->prog_store);
     free(ctx);
 }
 void thumb_free(void *p) { free(p); }
