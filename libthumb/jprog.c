@@ -393,15 +393,16 @@ __attribute__((target("popcnt,bmi2"))) static inline uint64_t take_ones(jp_rd *r
 
 /* A refined block's kept slots, all at once: each kept coefficient whose correction bit is 1
  * (ones) and does not have p1 yet moves p1 away from zero (libjpeg's decode_mcu_AC_refine), and
- * each new one (newm) becomes p1, or -p1 where negm. The masks are zig-zag; lane j of a group of
+ * each new one (newm) becomes -p1, or p1 where posm. The masks are zig-zag; lane j of a group of
  * 16 picks its slot's bit with one byte shuffle. A group past the block's slots rewrites the next
  * block's (or the padding's) unchanged. */
 __attribute__((target("popcnt,bmi2,avx2"))) static inline void refine_apply(const jp_comp *pc, int16_t *cf,
                                                                               uint64_t ones, uint64_t newm,
-                                                                              uint64_t negm, int p1)
+                                                                              uint64_t posm, int p1)
 {
     const __m256i O = _mm256_set1_epi64x((long long)ones), N = _mm256_set1_epi64x((long long)newm);
-    const __m256i G = _mm256_set1_epi64x((long long)negm), P1 = _mm256_set1_epi16((short)p1);
+    const __m256i G = _mm256_set1_epi64x((long long)posm), P1 = _mm256_set1_epi16((short)p1);
+    const __m256i P2 = _mm256_set1_epi16((short)(2 * p1)); /* p1 is at most 1 << 13 */
     const __m256i Z = _mm256_setzero_si256();
     for (int j = 0; j < pc->nchunk; j++) {
         const __m256i ctl = _mm256_loadu_si256((const __m256i *)(pc->zctl + 32 * j));
@@ -414,36 +415,39 @@ __attribute__((target("popcnt,bmi2,avx2"))) static inline void refine_apply(cons
         __m256i d = _mm256_sub_epi16(_mm256_xor_si256(P1, sv), sv); /* v >= 0 ? p1 : -p1 */
         __m256i lack = _mm256_cmpeq_epi16(_mm256_and_si256(v, P1), Z);
         v = _mm256_add_epi16(v, _mm256_and_si256(d, _mm256_and_si256(so, lack)));
-        __m256i nv = _mm256_sub_epi16(_mm256_xor_si256(P1, sg), sg); /* negm ? -p1 : p1 */
+        __m256i nv = _mm256_sub_epi16(_mm256_and_si256(sg, P2), P1); /* posm ? p1 : -p1 */
         v = _mm256_blendv_epi8(v, nv, sn);
         _mm256_storeu_si256((__m256i *)(cf + 16 * j), v);
     }
 }
 
 /* ac_refine with BMI2 and AVX2: the symbols leave the block's changes in three masks (corrections
- * that are 1, new coefficients, their signs) and refine_apply stores them once, with no branch per
- * coefficient and no store in the symbol loop */
+ * that are 1, new coefficients, the positive ones) and refine_apply stores them once, with no
+ * branch per coefficient and no store in the symbol loop. The position is a mask too (from: the
+ * band's coefficients not yet passed), so a symbol's run needs no bit index: PDEP finds the zero
+ * it ends on, the bits below that zero bound the corrections. */
 __attribute__((target("popcnt,bmi2,avx2"))) static inline int ac_refine_x86(jprog *P, jp_rd *r, const jp_comp *pc,
                                                                               const jp_huff *h, uint64_t *nzp,
                                                                               int16_t *cf, bool in, int Ss, int Se,
                                                                               int Al)
 {
-    uint64_t nz = *nzp, ones = 0, newm = 0, negm = 0;
-    int k = Ss;
+    const uint64_t band = span(Ss, Se), hi = span(0, Se);
+    const uint64_t past = 1ull << (Se < 63 ? Se + 1 : 63); /* where a run past Se puts its coefficient */
+    uint64_t nz = *nzp, ones = 0, newm = 0, posm = 0, from = band;
     if (r->eobrun == 0) {
-        for (; k <= Se; k++) {
+        while (from) {
             RD_FILL();
             int len, rs = symbol(h, r->bits, &len, &r->bad);
             RD_DROP(len);
             int run = rs >> 4, s = rs & 15;
-            uint64_t neg = 0;
+            uint64_t pos = 0;
             if (s) {
                 if (s != 1) {
                     int rc = thumb__jd_warn(P->f, "bad Huffman code");
                     if (rc != THUMB_OK)
                         return rc;
                 }
-                neg = (r->bits >> 63) ^ 1;
+                pos = r->bits >> 63;
                 RD_DROP(1);
             } else if (run != 15) {
                 r->eobrun = 1u << run;
@@ -453,30 +457,28 @@ __attribute__((target("popcnt,bmi2,avx2"))) static inline int ac_refine_x86(jpro
                 }
                 break;
             }
-            uint64_t zeros = _pdep_u64(1ull << run, ~nz & span(k, Se));
-            int t = zeros ? __builtin_ctzll(zeros) : Se + 1;
-            uint64_t corr = nz & span(k, t - 1);
-            unsigned n = zeros ? (unsigned)(t - k - run) : (unsigned)__builtin_popcountll(corr);
-            ones |= take_ones(r, corr, n);
-            k = t;
+            /* the run-th zero from here (0 when there are not that many: the rest of the band) */
+            uint64_t zero = _pdep_u64(1ull << run, ~nz & from);
+            uint64_t corr = nz & from & ((zero - 1) & hi);
+            ones |= take_ones(r, corr, (unsigned)__builtin_popcountll(corr));
             if (s) {
-                uint64_t bit = 1ull << (k > 63 ? 63 : k);
+                uint64_t bit = zero ? zero : past;
                 nz |= bit;
                 newm |= bit;
-                negm |= bit & -neg;
+                posm |= bit & -pos;
             }
+            from = -(zero << 1) & band; /* past the zero; none when it was the band's last or absent */
         }
     }
     if (r->eobrun > 0) {
-        if (k <= Se) {
-            uint64_t corr = nz & span(k, Se);
+        uint64_t corr = nz & from;
+        if (corr) /* none in about half the blocks of an EOB run */
             ones |= take_ones(r, corr, (unsigned)__builtin_popcountll(corr));
-        }
         r->eobrun--;
     }
     *nzp = nz;
     if (in)
-        refine_apply(pc, cf, ones, newm, negm, 1 << Al);
+        refine_apply(pc, cf, ones, newm, posm, 1 << Al);
     return THUMB_OK;
 }
 #endif
