@@ -893,21 +893,34 @@ static int prog_row(jdfast *f, bool out)
                 const jp_comp *pc = &P->comp[ci];
                 uint32_t h = (uint32_t)f->comp[ci].h;
                 uint32_t by = f->mcu_row * (uint32_t)f->comp[ci].v + (uint32_t)f->blk_y[b];
-                bool row_in = by >= pc->by0 && by < pc->by1;
-                for (uint32_t m = 0; m < n; m++) {
-                    uint32_t bx = (mx0 + m) * h + (uint32_t)f->blk_x[b];
-                    bool ac = false;
-                    if (row_in && bx >= pc->bx0 && bx < pc->bx1) {
-                        const int16_t *cf =
-                            pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) + (bx - pc->bx0)) * (size_t)pc->KS;
-                        int16_t *blk = f->blk[m * JD_MAX_BLOCKS + (uint32_t)b];
+                /* MCUs [m0, m1) of the batch hold a kept block: bx = (mx0 + m) * h + blk_x in [bx0, bx1) */
+                uint32_t m0 = n, m1 = n;
+                if (by >= pc->by0 && by < pc->by1 && pc->bx1 > pc->bx0) {
+                    uint32_t x = mx0 * h + (uint32_t)f->blk_x[b]; /* block of m = 0 */
+                    m0 = x >= pc->bx0 ? 0 : (pc->bx0 - x + h - 1) / h;
+                    m1 = x >= pc->bx1 ? 0 : (pc->bx1 - x + h - 1) / h;
+                    m1 = m1 < n ? m1 : n;
+                    m0 = m0 < m1 ? m0 : m1;
+                }
+                bool *ac = &f->ac[b];
+                for (uint32_t m = 0; m < m0; m++)
+                    ac[m * JD_MAX_BLOCKS] = false;
+                if (m0 < m1) {
+                    uint32_t bx = (mx0 + m0) * h + (uint32_t)f->blk_x[b];
+                    const int16_t *cf =
+                        pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) + (bx - pc->bx0)) * (size_t)pc->KS;
+                    const uint64_t *nz = pc->nz ? pc->nz + (size_t)by * pc->wb + bx : NULL;
+                    uint64_t acz = pc->keptz & ~1ull;
+                    size_t step = (size_t)h * (size_t)pc->KS;
+                    for (uint32_t m = m0; m < m1; m++, cf += step) {
                         /* every kept coefficient (a kept one is nonzero exactly when its nz bit
                          * is set): a fixed count a component, no branch per coefficient */
-                        P->expand(pc, cf, blk);
-                        ac = pc->nz && (pc->nz[(size_t)by * pc->wb + bx] & pc->keptz & ~1ull);
+                        P->expand(pc, cf, f->blk[m * JD_MAX_BLOCKS + (uint32_t)b]);
+                        ac[m * JD_MAX_BLOCKS] = nz && (nz[(m - m0) * h] & acz);
                     }
-                    f->ac[m * JD_MAX_BLOCKS + (uint32_t)b] = ac;
                 }
+                for (uint32_t m = m1; m < n; m++)
+                    ac[m * JD_MAX_BLOCKS] = false;
             }
             thumb__jd_output_mcus(f, mx0, n, true);
         }
