@@ -600,37 +600,45 @@ JP_INLINE int unit_end(jprog *P, jp_rd *rd)
     return rc;
 }
 
-/* A DC first scan's block: the difference's code and bits, the prediction, the value at Al into
- * cf[0]. A difference of size 0 takes no branch: its value bits are read as 0. */
-JP_INLINE int dc_first(jprog *P, jp_rd *r, jd_comp *jc, const jp_huff *h, int16_t *cf, int Al)
+/* A DC first scan's block: the difference (from jdfast's one-step table when its code and bits
+ * fit in JD_FB bits), the prediction, the value at Al into cf[0] */
+JP_INLINE int dc_first(jprog *P, jp_rd *r, int *predp, const jp_huff *h, int16_t *cf, int Al)
 {
     RD_FILL();
-    int len, s = symbol(h, r->bits, &len, &r->bad); /* DC symbols are at most 15 (jdfast's table check) */
-    RD_DROP(len);
-    uint32_t v = (uint32_t)((r->bits >> 1) >> (63 - s));
-    RD_DROP(s);
-    int diff = (int)v - (v < ((1u << s) >> 1) ? (int)(1u << s) - 1 : 0); /* HUFF_EXTEND, 0 for s = 0 */
+    int diff;
+    uint32_t e = h->t.fast[r->bits >> (64 - JD_FB)];
+    if (__builtin_expect(!(e & JD_SLOW), 1)) {
+        RD_DROP(e & 63);
+        diff = (int16_t)(e >> 16);
+    } else {
+        int len, s = symbol(h, r->bits, &len, &r->bad); /* DC symbols are at most 15 (jdfast's table check) */
+        RD_DROP(len);
+        uint32_t v = (uint32_t)((r->bits >> 1) >> (63 - s));
+        RD_DROP(s);
+        diff = (int)v - (v < ((1u << s) >> 1) ? (int)(1u << s) - 1 : 0); /* HUFF_EXTEND, 0 for s = 0 */
+    }
     int pred;
-    if (__builtin_add_overflow(jc->dc_pred, diff, &pred))
+    if (__builtin_add_overflow(*predp, diff, &pred))
         return thumb__jd_fail(P->f, THUMB_ECORRUPT, "jpeg: %s", "DC coefficient out of range");
-    jc->dc_pred = pred;
+    *predp = pred;
     cf[0] = (int16_t)(uint16_t)((unsigned)pred << Al);
     return THUMB_OK;
 }
 
 /* A DC scan: MCUs of every component in it (or the blocks of its one component). The blocks of an
- * MCU are listed once; a block outside the crop is decoded into a scratch slot. The reader is a
- * local copy of *rd here. */
-JP_INLINE int scan_dc_body(jprog *P, jp_rd *rd, bool refine)
+ * MCU are listed once, and per MCU row each block's run of kept MCUs; a block outside the crop is
+ * decoded into a scratch slot. NB, when not 0, is the count of blocks an MCU (a constant the loops
+ * unroll over). The reader and the predictions are local copies here. */
+JP_INLINE int scan_dc_body(jprog *P, jp_rd *rd, bool refine, int NB)
 {
     j_decompress_ptr c = P->c;
     jdfast *f = P->f;
     int n = c->comps_in_scan, nb = 0;
     struct {
         const jp_comp *pc;
-        jd_comp *jc;
         const jp_huff *h;
-        uint32_t hs, vs, xx, yy; /* the component's blocks in an MCU, this block's place among them */
+        int comp;                /* the component's place in the scan */
+        uint32_t hs, xx, yy;     /* the component's blocks across an MCU, this block's place among them */
     } blk[JD_MAX_BLOCKS];
     for (int i = 0; i < n; i++) {
         jpeg_component_info *ci = c->cur_comp_info[i];
@@ -638,16 +646,19 @@ JP_INLINE int scan_dc_body(jprog *P, jp_rd *rd, bool refine)
         for (uint32_t yy = 0; yy < vs; yy++)
             for (uint32_t xx = 0; xx < hs && nb < JD_MAX_BLOCKS; xx++) {
                 blk[nb].pc = &P->comp[ci->component_index];
-                blk[nb].jc = &f->comp[ci->component_index];
                 blk[nb].h = &P->huff[ci->dc_tbl_no & 3];
+                blk[nb].comp = i;
                 blk[nb].hs = hs;
-                blk[nb].vs = vs;
                 blk[nb].xx = xx;
                 blk[nb].yy = yy;
                 nb++;
             }
     }
-    uint32_t mcux, mcuy;
+    if (NB)
+        nb = NB;
+    uint32_t mcux, mcuy, vsz[JD_MAX_BLOCKS];
+    for (int b = 0; b < nb; b++)
+        vsz[b] = n == 1 ? 1 : (uint32_t)c->cur_comp_info[blk[b].comp]->v_samp_factor;
     if (n == 1) {
         mcux = blk[0].pc->wb;
         mcuy = blk[0].pc->hb;
@@ -656,50 +667,87 @@ JP_INLINE int scan_dc_body(jprog *P, jp_rd *rd, bool refine)
         mcuy = (c->image_height + 8u * (uint32_t)c->max_v_samp_factor - 1) / (8u * (uint32_t)c->max_v_samp_factor);
     }
     int Al = c->Al, rc = THUMB_OK;
+    int pred[4] = {0, 0, 0, 0};
+    for (int i = 0; i < n && i < 4; i++)
+        pred[i] = f->comp[c->cur_comp_info[i]->component_index].dc_pred;
     int16_t scratch[1];
     jp_rd rl = *rd, *r = &rl;
     for (uint32_t my = 0; my < mcuy && rc == THUMB_OK; my++) {
-        int16_t *rowcf[JD_MAX_BLOCKS]; /* each block's row of kept blocks in this MCU row, or NULL */
+        int16_t *base[JD_MAX_BLOCKS];  /* block b's slots in MCU column lo[b] */
+        uint32_t lo[JD_MAX_BLOCKS], cnt[JD_MAX_BLOCKS]; /* MCU columns [lo, lo + cnt) hold a kept block */
+        size_t step[JD_MAX_BLOCKS];
         for (int b = 0; b < nb; b++) {
             const jp_comp *pc = blk[b].pc;
-            uint32_t by = my * blk[b].vs + blk[b].yy;
-            rowcf[b] = by >= pc->by0 && by < pc->by1
-                           ? pc->coef + (size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) * (size_t)pc->KS
-                           : NULL;
+            uint32_t by = my * vsz[b] + blk[b].yy, hs = blk[b].hs, xx = blk[b].xx;
+            lo[b] = cnt[b] = 0;
+            base[b] = scratch;
+            step[b] = (size_t)hs * (size_t)pc->KS;
+            if (by >= pc->by0 && by < pc->by1 && pc->bx1 > pc->bx0) {
+                uint32_t m0 = pc->bx0 > xx ? (pc->bx0 - xx + hs - 1) / hs : 0;
+                uint32_t m1 = pc->bx1 > xx ? (pc->bx1 - xx + hs - 1) / hs : 0;
+                if (m1 > m0) {
+                    lo[b] = m0;
+                    cnt[b] = m1 - m0;
+                    base[b] = pc->coef + ((size_t)(by - pc->by0) * (pc->bx1 - pc->bx0) + (m0 * hs + xx - pc->bx0)) *
+                                             (size_t)pc->KS;
+                }
+            }
         }
         for (uint32_t mx = 0; mx < mcux; mx++) {
-            if ((rc = unit_begin(P, r)) != THUMB_OK)
+            if (f->restart_interval && f->restarts_to_go == 0) {
+                if ((rc = unit_begin(P, r)) != THUMB_OK)
+                    break;
+                for (int i = 0; i < n && i < 4; i++) /* the restart set them to 0 */
+                    pred[i] = f->comp[c->cur_comp_info[i]->component_index].dc_pred;
+            } else if ((rc = unit_begin(P, r)) != THUMB_OK) {
                 break;
+            }
             if (f->restart_interval)
                 f->restarts_to_go--;
             if (f->insufficient)
                 continue;
+            if (refine && r->nbits < (unsigned)nb)
+                RD_FILL();
             for (int b = 0; b < nb; b++) {
-                const jp_comp *pc = blk[b].pc;
-                uint32_t bx = mx * blk[b].hs + blk[b].xx;
-                int16_t *cf = rowcf[b] && bx - pc->bx0 < pc->bx1 - pc->bx0
-                                  ? rowcf[b] + (size_t)(bx - pc->bx0) * (size_t)pc->KS
-                                  : scratch;
+                uint32_t i = mx - lo[b];
+                int16_t *cf = i < cnt[b] ? base[b] + i * step[b] : scratch;
                 if (refine) {
-                    if (r->nbits < 1)
-                        RD_FILL();
-                    cf[0] = (int16_t)(cf[0] | (int)(r->bits >> 63) << Al);
-                    RD_DROP(1);
-                } else if ((rc = dc_first(P, r, blk[b].jc, blk[b].h, cf, Al)) != THUMB_OK) {
+                    cf[0] = (int16_t)(cf[0] | (int)(r->bits >> (63 - b) & 1) << Al);
+                } else if ((rc = dc_first(P, r, &pred[blk[b].comp & 3], blk[b].h, cf, Al)) != THUMB_OK) {
                     break;
                 }
             }
+            if (refine)
+                RD_DROP(nb);
             if (rc != THUMB_OK || (rc = unit_end(P, r)) != THUMB_OK)
                 break;
         }
     }
+    for (int i = 0; i < n && i < 4; i++)
+        f->comp[c->cur_comp_info[i]->component_index].dc_pred = pred[i];
     *rd = rl;
     return rc;
 }
 
 static int scan_dc(jprog *P, jp_rd *rd)
 {
-    return P->c->Ah != 0 ? scan_dc_body(P, rd, true) : scan_dc_body(P, rd, false);
+    bool refine = P->c->Ah != 0;
+    int nb = 0;
+    for (int i = 0; i < P->c->comps_in_scan; i++)
+        nb += P->c->comps_in_scan == 1 ? 1
+                                       : P->c->cur_comp_info[i]->h_samp_factor * P->c->cur_comp_info[i]->v_samp_factor;
+    switch (nb) { /* the layouts photos have, unrolled: 4:2:0, 4:2:2 and 4:4:4, one component */
+    case 6:
+        return refine ? scan_dc_body(P, rd, true, 6) : scan_dc_body(P, rd, false, 6);
+    case 4:
+        return refine ? scan_dc_body(P, rd, true, 4) : scan_dc_body(P, rd, false, 4);
+    case 3:
+        return refine ? scan_dc_body(P, rd, true, 3) : scan_dc_body(P, rd, false, 3);
+    case 1:
+        return refine ? scan_dc_body(P, rd, true, 1) : scan_dc_body(P, rd, false, 1);
+    default:
+        return refine ? scan_dc_body(P, rd, true, 0) : scan_dc_body(P, rd, false, 0);
+    }
 }
 
 /* An AC scan (one component, a block an MCU). Runs of blocks an EOB run covers (first scans) or
