@@ -1,8 +1,11 @@
 /* bench_thumb: libthumb's C API as a long-lived benchmark worker (protocol: bench_worker.h).
  * Job: 512x512 cover, JPEG q80, every other option at its default. One context, reused.
+ * With --libjpeg-path, libjpeg decodes every JPEG (the context's test/bench hook no_jdfast): the
+ * path progressive files took before issue 18, measured in the same run as the one that replaced it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "thumb.h"
+#include "internal.h" /* struct thumb_ctx, for its no_jdfast hook */
 
 #include "bench_worker.h"
 
@@ -42,9 +45,10 @@ static void save(int idx, const char *path, const char *line) {
     thumb_free(out);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     ctx = thumb_ctx_new();
     if (!ctx) { fprintf(stderr, "bench_thumb: out of memory\n"); return 1; }
+    ctx->no_jdfast = argc > 1 && strcmp(argv[1], "--libjpeg-path") == 0;
     thumb_options_init(&opt);
     opt.width = 512;
     opt.height = 512;

@@ -49,6 +49,11 @@ TARGETS = [
     ("libthumb time / floor, small-photo", "small-photo", "libthumb C API", "floor (libjpeg-turbo decode)", "time", 1.25),
     ("libthumb / sharp, avatar-progressive", "avatar-progressive", "libthumb C API", "sharp", "ops", 4.0),
     ("libthumb / sharp, photo4000-progressive", "photo4000-progressive", "libthumb C API", "sharp", "ops", 4.0),
+    # issue 18: at least 3x the path progressive files took before it (libjpeg's decode, same API)
+    ("libthumb / its libjpeg path, avatar-progressive", "avatar-progressive", "libthumb C API",
+     "libthumb C API, libjpeg's path", "ops", 3.0),
+    ("libthumb / its libjpeg path, photo4000-progressive", "photo4000-progressive", "libthumb C API",
+     "libthumb C API, libjpeg's path", "ops", 3.0),
 ]
 
 
@@ -239,6 +244,9 @@ def main():
 
     specs = [
         ("libthumb C API", lambda: Worker("libthumb C API", [os.path.join(bench_bin, "bench_thumb")])),
+        # the same API with libjpeg decoding every JPEG: progressive files' path before issue 18
+        ("libthumb C API, libjpeg's path", lambda: Worker("libthumb C API, libjpeg's path",
+                                                          [os.path.join(bench_bin, "bench_thumb"), "--libjpeg-path"])),
         ("libthumb CLI -j 1", lambda: CliBatch("libthumb CLI -j 1", thumb, 1)),
         # The bindings: each worker prints "unavailable ..." until its binding can be imported.
         ("libthumb Python", lambda: Worker("libthumb Python", [py, os.path.join(HERE, "peers", "thumb_python_bench.py")])),
@@ -332,7 +340,7 @@ def main():
         out(f"| {label} | {ratio:.2f}x | {'>=' if kind == 'ops' else '<='} {bound}x | {'met' if ok else '**not met**'} | {cratio:.2f}x |")
     for job, _ in JOBS:  # context, no target
         for num in names:
-            if num.startswith("libthumb") and num != "libthumb C API":
+            if num.startswith("libthumb") and num != "libthumb C API" and "libjpeg" not in num:
                 for den in ("sharp", "Pillow"):
                     if den in names:
                         out(f"| {num} / {den}, {job} | {med[(den, job)] / med[(num, job)]:.2f}x | - | context | "
