@@ -431,7 +431,7 @@ __attribute__((target("popcnt,bmi2,avx2"))) static inline int ac_refine_x86(jpro
                                                                               int16_t *cf, bool in, int Ss, int Se,
                                                                               int Al)
 {
-    const uint64_t band = span(Ss, Se), hi = span(0, Se);
+    const uint64_t band = span(Ss, Se);
     const uint64_t past = 1ull << (Se < 63 ? Se + 1 : 63); /* where a run past Se puts its coefficient */
     uint64_t nz = *nzp, ones = 0, newm = 0, posm = 0, from = band;
     if (r->eobrun == 0) {
@@ -459,7 +459,7 @@ __attribute__((target("popcnt,bmi2,avx2"))) static inline int ac_refine_x86(jpro
             }
             /* the run-th zero from here (0 when there are not that many: the rest of the band) */
             uint64_t zero = _pdep_u64(1ull << run, ~nz & from);
-            uint64_t corr = nz & from & ((zero - 1) & hi);
+            uint64_t corr = nz & from & (zero - 1); /* from is within the band */
             ones |= take_ones(r, corr, (unsigned)__builtin_popcountll(corr));
             if (s) {
                 uint64_t bit = zero ? zero : past;
