@@ -373,6 +373,10 @@ __attribute__((target("popcnt,bmi2"))) static inline uint64_t take_ones(jp_rd *r
     if (__builtin_expect(r->nbits < n, 0))
         RD_FILL();
     uint64_t b = r->bits;
+    if (__builtin_expect(n <= 8, 1)) {
+        RD_DROP(n);
+        return _pdep_u64(rev8[b >> 56], corr);
+    }
     if (__builtin_expect(n <= 16, 1)) { /* after a symbol the reader has 38 bits or more */
         RD_DROP(n);
         return _pdep_u64(rev8[b >> 56] | (uint64_t)rev8[b >> 48 & 0xFF] << 8, corr);
