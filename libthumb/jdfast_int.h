@@ -11,7 +11,8 @@
 #define JD_MAX_BLOCKS 6             /* blocks in an MCU: 4:2:0 */
 /* Most bytes one MCU can read: per block at most 64 symbols (each moves k on by one or more)
  * of at most 16 code + 15 value bits, 64 * 31 / 8 = 248 bytes; plus the 8-byte read-ahead. */
-#define JD_MCU_BYTES (JD_MAX_BLOCKS * 248 + 8)
+#define JD_BLOCK_BYTES 248          /* most entropy-coded bytes one block can take */
+#define JD_MCU_BYTES (JD_MAX_BLOCKS * JD_BLOCK_BYTES + 8)
 #define JD_CHUNK 16384              /* destuffed bytes gathered per refill */
 #define JD_PAD (JD_MCU_BYTES + 64)  /* zeros after the data */
 #define JD_MAX_ROWS 16

@@ -769,44 +769,77 @@ JP_INLINE int scan_ac_body(jprog *P, jp_rd *rd, bool bmi2)
     int16_t scratch[65]; /* the slots of a block outside the crop */
     jp_rd r = *rd;
     int rc = THUMB_OK;
+    /* Blocks that need no unit checks: with no restart interval, no marker or end of input seen and
+     * more data in the buffer than they can take (JD_BLOCK_BYTES a block, the reader's 8 bytes
+     * ahead), they need no refill and cannot run out. */
+    uint32_t budget = 0;
     for (uint32_t by = 0; by < pc->hb && rc == THUMB_OK; by++) {
         uint64_t *nzrow = pc->nz + (size_t)by * pc->wb;
         /* block bx's slots at cfrow + (bx - bx0) * KS when bx - bx0 < nbx */
         int16_t *cfrow = by >= pc->by0 && by < pc->by1 ? pc->coef + (size_t)(by - pc->by0) * nbx * (size_t)pc->KS : NULL;
         for (uint32_t bx = 0; bx < pc->wb;) {
-            if ((rc = unit_begin(P, &r)) != THUMB_OK)
-                break;
             uint32_t n = 1;
-            if (f->insufficient || (!refine && r.eobrun)) {
-                n = pc->wb - bx;
-                if (f->restart_interval && n > f->restarts_to_go)
-                    n = f->restarts_to_go;
-                if (!f->insufficient) {
-                    if (n > r.eobrun)
-                        n = r.eobrun;
-                    r.eobrun -= n;
+            if (budget && !refine && r.eobrun) { /* an EOB run from the row before */
+                n = r.eobrun < pc->wb - bx ? r.eobrun : pc->wb - bx;
+                r.eobrun -= n;
+                bx += n;
+                continue;
+            }
+            if (!budget) {
+                if ((rc = unit_begin(P, &r)) != THUMB_OK)
+                    break;
+                size_t ahead = (size_t)(f->q + f->qlen - r.p);
+                if (!f->restart_interval && !f->marker && !f->eof && !f->insufficient &&
+                    r.p <= f->q + f->qlen && ahead >= JD_BLOCK_BYTES + 8)
+                    budget = (uint32_t)((ahead - 8) / JD_BLOCK_BYTES);
+                if (f->insufficient || (!refine && r.eobrun)) {
+                    n = pc->wb - bx;
+                    if (f->restart_interval && n > f->restarts_to_go)
+                        n = f->restarts_to_go;
+                    if (!f->insufficient) {
+                        if (n > r.eobrun)
+                            n = r.eobrun;
+                        r.eobrun -= n;
+                    }
+                    if (f->restart_interval)
+                        f->restarts_to_go -= n;
+                    bx += n;
+                    continue;
+                }
+            }
+            bool in = cfrow && bx - pc->bx0 < nbx;
+            int16_t *cf = in ? cfrow + (size_t)(bx - pc->bx0) * (size_t)pc->KS : scratch;
+            if (refine) {
+#if defined(__x86_64__) || defined(__i386__)
+                if (bmi2)
+                    rc = ac_refine_x86(P, &r, pc, h, nzrow + bx, cf, in, Ss, Se, Al);
+                else
+#endif
+                    rc = ac_refine(P, &r, pc, h, nzrow + bx, cf, in ? pc->keptz : 0, Ss, Se, Al, bmi2);
+                if (rc != THUMB_OK)
+                    break;
+            } else {
+                ac_first(&r, pc, h, nzrow + bx, cf, Ss, Se, Al);
+            }
+            bx++;
+            if (budget) {
+                budget--;
+                if (r.bad) {
+                    r.bad = false;
+                    if ((rc = thumb__jd_warn(f, "bad Huffman code")) != THUMB_OK)
+                        break;
+                }
+                if (!refine && r.eobrun) { /* the blocks of an EOB run take no data */
+                    uint32_t k = r.eobrun < pc->wb - bx ? r.eobrun : pc->wb - bx;
+                    r.eobrun -= k;
+                    bx += k;
                 }
             } else {
-                bool in = cfrow && bx - pc->bx0 < nbx;
-                int16_t *cf = in ? cfrow + (size_t)(bx - pc->bx0) * (size_t)pc->KS : scratch;
-                if (refine) {
-#if defined(__x86_64__) || defined(__i386__)
-                    if (bmi2)
-                        rc = ac_refine_x86(P, &r, pc, h, nzrow + bx, cf, in, Ss, Se, Al);
-                    else
-#endif
-                        rc = ac_refine(P, &r, pc, h, nzrow + bx, cf, in ? pc->keptz : 0, Ss, Se, Al, bmi2);
-                    if (rc != THUMB_OK)
-                        break;
-                } else {
-                    ac_first(&r, pc, h, nzrow + bx, cf, Ss, Se, Al);
-                }
                 if ((rc = unit_end(P, &r)) != THUMB_OK)
                     break;
+                if (f->restart_interval)
+                    f->restarts_to_go--;
             }
-            if (f->restart_interval)
-                f->restarts_to_go -= n;
-            bx += n;
         }
     }
     *rd = r;
