@@ -6,9 +6,9 @@
  * one context per thread is thread-safe, and the library keeps no global mutable state (what
  * it sets up once - CPU features, SIMD tables, the embeddable sRGB profile - is read-only
  * afterwards). A context keeps caches between calls (the last colour decision, the
- * resampler's last weight tables, and up to 16 MiB of buffers: the last progressive JPEG's
- * coefficient store and the last turned output's), so reusing one per thread for a batch is
- * faster; thumb_ctx_free releases them.
+ * resampler's last weight tables, the last progressive JPEG's coefficient store up to 16 MiB and
+ * the last turned output's buffer up to 4 MiB), so reusing one per thread for a batch is faster;
+ * thumb_ctx_free releases them.
  *
  * SPDX-License-Identifier: MIT
  */
