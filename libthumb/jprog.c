@@ -347,6 +347,35 @@ __attribute__((target("bmi2"))) static inline uint64_t nth_bit(uint64_t x, int n
 }
 #endif
 
+/* A refinement scan's next symbol: *run, and *s 0 for a run of zeros alone (ZRL), 1 | sign bit << 1
+ * for a new coefficient (its sign bit taken), -1 for an end of band (its EOB run taken into
+ * r->eobrun). A code of another size warns, as libjpeg. */
+JP_INLINE int refine_symbol(jprog *P, jp_rd *r, const jp_huff *h, int *run, int *s)
+{
+    RD_FILL();
+    int len, rs = symbol(h, r->bits, &len, &r->bad);
+    RD_DROP(len);
+    *run = rs >> 4;
+    *s = 0;
+    if (rs & 15) {
+        if ((rs & 15) != 1) {
+            int rc = thumb__jd_warn(P->f, "bad Huffman code");
+            if (rc != THUMB_OK)
+                return rc;
+        }
+        *s = 1 | (int)(r->bits >> 63) << 1;
+        RD_DROP(1);
+    } else if (*run != 15) {
+        r->eobrun = 1u << *run;
+        if (*run) {
+            r->eobrun += (uint32_t)(r->bits >> (64 - *run));
+            RD_DROP(*run);
+        }
+        *s = -1;
+    }
+    return THUMB_OK;
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 #define R2(n) n, n + 128, n + 64, n + 192
 #define R4(n) R2(n), R2(n + 32), R2(n + 16), R2(n + 48)
@@ -440,27 +469,13 @@ __attribute__((target("popcnt,bmi2,avx2"))) static inline int ac_refine_x86(jpro
     uint64_t nz = *nzp, ones = 0, newm = 0, posm = 0, from = band;
     if (r->eobrun == 0) {
         while (from) {
-            RD_FILL();
-            int len, rs = symbol(h, r->bits, &len, &r->bad);
-            RD_DROP(len);
-            int run = rs >> 4, s = rs & 15;
-            uint64_t pos = 0;
-            if (s) {
-                if (s != 1) {
-                    int rc = thumb__jd_warn(P->f, "bad Huffman code");
-                    if (rc != THUMB_OK)
-                        return rc;
-                }
-                pos = r->bits >> 63;
-                RD_DROP(1);
-            } else if (run != 15) {
-                r->eobrun = 1u << run;
-                if (run) {
-                    r->eobrun += (uint32_t)(r->bits >> (64 - run));
-                    RD_DROP(run);
-                }
+            int run, s, rc = refine_symbol(P, r, h, &run, &s);
+            if (rc != THUMB_OK)
+                return rc;
+            if (s < 0)
                 break;
-            }
+            uint64_t pos = (uint64_t)(s >> 1);
+            s &= 1;
             /* the run-th zero from here (0 when there are not that many: the rest of the band) */
             uint64_t zero = _pdep_u64(1ull << run, ~nz & from);
             uint64_t corr = nz & from & (zero - 1); /* from is within the band */
@@ -495,26 +510,13 @@ JP_INLINE int ac_refine(jprog *P, jp_rd *r, const jp_comp *pc, const jp_huff *h,
     int k = Ss;
     if (r->eobrun == 0) {
         for (; k <= Se; k++) {
-            RD_FILL();
-            int len, rs = symbol(h, r->bits, &len, &r->bad);
-            RD_DROP(len);
-            int run = rs >> 4, s = rs & 15;
-            if (s) {
-                if (s != 1) {
-                    int rc = thumb__jd_warn(P->f, "bad Huffman code");
-                    if (rc != THUMB_OK)
-                        return rc;
-                }
-                s = (r->bits >> 63) ? p1 : m1;
-                RD_DROP(1);
-            } else if (run != 15) {
-                r->eobrun = 1u << run;
-                if (run) {
-                    r->eobrun += (uint32_t)(r->bits >> (64 - run));
-                    RD_DROP(run);
-                }
+            int run, s, rc = refine_symbol(P, r, h, &run, &s);
+            if (rc != THUMB_OK)
+                return rc;
+            if (s < 0)
                 break;
-            }
+            if (s)
+                s = s >> 1 ? p1 : m1;
             /* the run-th zero at or after k (0-based), or past Se when there are not that many */
             uint64_t zeros = ~nz & span(k, Se);
 #if defined(__x86_64__) || defined(__i386__)
